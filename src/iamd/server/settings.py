@@ -1,0 +1,74 @@
+"""Configuration, read once at the edge from the environment and the command line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+DEFAULT_PORT = 8600
+
+
+class SettingsError(Exception):
+    """A setting has a value iamd cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    data_dir: Path = Path("iamd-data")
+    database_url: str | None = None
+    ephemeral: bool = False
+    master_key: str | None = None
+    account_id: str | None = None
+    root_access_key_id: str | None = None
+    root_secret_access_key: str | None = None
+    root_email: str | None = None
+    root_password: str | None = None
+    admin_token: str | None = None
+    enforcement: str = "enforce"
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        def get(name: str) -> str | None:
+            value = environ.get(name)
+            return value if value else None
+
+        settings = cls(
+            host=get("IAMD_HOST") or cls.host,
+            port=int(get("IAMD_PORT") or cls.port),
+            data_dir=Path(get("IAMD_DATA_DIR") or cls.data_dir),
+            database_url=get("IAMD_DATABASE_URL"),
+            master_key=get("IAMD_MASTER_KEY"),
+            account_id=get("IAMD_ACCOUNT_ID"),
+            root_access_key_id=get("IAMD_ROOT_ACCESS_KEY_ID"),
+            root_secret_access_key=get("IAMD_ROOT_SECRET_ACCESS_KEY"),
+            root_email=get("IAMD_ROOT_EMAIL"),
+            root_password=get("IAMD_ROOT_PASSWORD"),
+            admin_token=get("IAMD_ADMIN_TOKEN"),
+            enforcement=get("IAMD_ENFORCEMENT") or cls.enforcement,
+            log_level=get("IAMD_LOG_LEVEL") or cls.log_level,
+        )
+        settings.check()
+        return settings
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        chosen = {k: v for k, v in overrides.items() if v is not None}
+        settings = replace(self, **chosen)  # type: ignore[arg-type]
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.account_id is not None and not re.fullmatch(r"[0-9]{12}", self.account_id):
+            raise SettingsError(f"IAMD_ACCOUNT_ID `{self.account_id}` must be 12 digits.")
+        if (self.root_access_key_id is None) != (self.root_secret_access_key is None):
+            raise SettingsError(
+                "Set both IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY, or neither."
+            )
+        if self.enforcement not in ("enforce", "soft"):
+            raise SettingsError(f"Enforcement `{self.enforcement}` must be `enforce` or `soft`.")
+        if not 0 <= self.port <= 65535:
+            raise SettingsError(f"Port `{self.port}` is out of range.")

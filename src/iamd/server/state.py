@@ -1,0 +1,92 @@
+"""Opening the server's state: data directory, master key, database, first-start bootstrap."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from iamd.server.settings import Settings
+from iamd.services import accounts
+from iamd.services.authentication import Authenticator
+from iamd.services.crypto import SecretBox, decode_master_key, load_or_create_key_file
+from iamd.services.runtime import Runtime
+from iamd.store import Database, sqlite_url
+
+KEY_FILE = "master.key"
+
+
+@dataclass
+class ServerState:
+    settings: Settings
+    db: Database
+    box: SecretBox
+    runtime: Runtime
+    authenticator: Authenticator
+    data_dir: Path
+    temporary_dir: Path | None = None
+    # The accounts created at start-up, whose root credentials a reset restores.
+    bootstrapped: list[accounts.NewAccount] = field(default_factory=list)
+
+    def close(self) -> None:
+        if self.settings.ephemeral and self.db.schema_name:
+            self.db.drop_schema()
+        self.db.dispose()
+        if self.temporary_dir is not None:
+            shutil.rmtree(self.temporary_dir, ignore_errors=True)
+
+
+def open_state(settings: Settings, runtime: Runtime | None = None) -> tuple[ServerState, accounts.NewAccount | None]:
+    """Prepare everything the app needs; returns the state and the account created now, if any."""
+    runtime = runtime or Runtime()
+    temporary_dir = None
+    if settings.ephemeral:
+        temporary_dir = Path(tempfile.mkdtemp(prefix="iamd-ephemeral-"))
+        data_dir = temporary_dir
+    else:
+        data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.master_key:
+        master_key = decode_master_key(settings.master_key)
+    else:
+        master_key = load_or_create_key_file(data_dir / KEY_FILE, runtime.random_bytes)
+    box = SecretBox(master_key, runtime.random_bytes)
+    if settings.database_url and settings.ephemeral:
+        # An ephemeral server on PostgreSQL lives in a schema of its own, dropped at exit.
+        schema_name = "iamd_ephemeral_" + runtime.random_bytes(6).hex()
+        db = Database(settings.database_url, schema_name=schema_name)
+        db.create_schema()
+    else:
+        db = Database(settings.database_url or sqlite_url(data_dir))
+    db.migrate()
+    created = bootstrap_default(db, box, runtime, settings)
+    state = ServerState(
+        settings=settings,
+        db=db,
+        box=box,
+        runtime=runtime,
+        authenticator=Authenticator(db, box),
+        data_dir=data_dir,
+        temporary_dir=temporary_dir,
+    )
+    return state, created
+
+
+def bootstrap_default(
+    db: Database, box: SecretBox, runtime: Runtime, settings: Settings
+) -> accounts.NewAccount | None:
+    credentials = None
+    if settings.root_access_key_id and settings.root_secret_access_key:
+        credentials = accounts.RootCredentials(
+            settings.root_access_key_id, settings.root_secret_access_key
+        )
+    return accounts.bootstrap(
+        db,
+        box,
+        runtime,
+        account_id=settings.account_id,
+        email=settings.root_email,
+        root_password=settings.root_password,
+        root_credentials=credentials,
+    )

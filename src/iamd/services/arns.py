@@ -1,0 +1,24 @@
+"""ARNs of IAM and STS entities, built from their parts.
+
+IAM ARNs carry the entity's path: ``arn:aws:iam::123456789012:user/division/alice``.
+The partition comes from the region the request was signed for.
+"""
+
+from __future__ import annotations
+
+
+def root_arn(partition: str, account_id: str) -> str:
+    return f"arn:{partition}:iam::{account_id}:root"
+
+
+def iam_arn(partition: str, account_id: str, kind: str, path: str, name: str) -> str:
+    """``kind`` is the ARN's resource type: user, group, role, policy, instance-profile..."""
+    return f"arn:{partition}:iam::{account_id}:{kind}{path}{name}"
+
+
+def assumed_role_arn(partition: str, account_id: str, role_name: str, session_name: str) -> str:
+    return f"arn:{partition}:sts::{account_id}:assumed-role/{role_name}/{session_name}"
+
+
+def federated_user_arn(partition: str, account_id: str, name: str) -> str:
+    return f"arn:{partition}:sts::{account_id}:federated-user/{name}"

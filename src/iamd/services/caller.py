@@ -1,0 +1,31 @@
+"""Who is calling: the authenticated principal behind a request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated principal.
+
+    ``kind`` is what ``aws:PrincipalType`` says: ``Account`` for the root user, ``User``
+    for an IAM user, ``AssumedRole``, ``FederatedUser``.
+    """
+
+    kind: str
+    account_id: str
+    arn: str
+    user_id: str  # GetCallerIdentity's UserId: the account id for root, AIDA... for users
+    access_key_id: str
+    partition: str = "aws"
+    region: str = "us-east-1"
+    user_name: str | None = None
+    entity_id: str | None = None  # the users/roles row behind the caller, None for root
+    session_token: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    mfa_authenticated: bool = False
+
+    @property
+    def is_root(self) -> bool:
+        return self.kind == "Account"

@@ -1,0 +1,93 @@
+"""Secrets at rest: authenticated encryption under keys derived from the master key.
+
+A sealed value is ``version || key id || nonce || AES-256-GCM(ciphertext + tag)``; the
+key id lets a deployment rotate its master key and still open what the old one sealed.
+Each use ("access-key-secret", "session-token", "mfa-seed") gets its own subkey through
+HKDF, and the caller binds the ciphertext to its record (``context``), so a sealed secret
+copied onto another row does not open.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_VERSION = b"\x01"
+_NONCE_SIZE = 12
+MASTER_KEY_SIZE = 32
+
+
+class SealError(Exception):
+    """A sealed value did not open: wrong key, wrong context, or tampered bytes."""
+
+
+class MasterKeyError(Exception):
+    """The master key is missing, unreadable or malformed."""
+
+
+class SecretBox:
+    """Seals and opens secrets with subkeys of one master key."""
+
+    def __init__(self, master_key: bytes, random_bytes: Callable[[int], bytes] = os.urandom) -> None:
+        if len(master_key) != MASTER_KEY_SIZE:
+            raise MasterKeyError("the master key must be 32 bytes")
+        self._master = master_key
+        self._random_bytes = random_bytes
+        self.key_id = hashlib.sha256(b"iamd-key-id" + master_key).digest()[:4]
+        self._subkeys: dict[str, AESGCM] = {}
+
+    def _subkey(self, purpose: str) -> AESGCM:
+        aead = self._subkeys.get(purpose)
+        if aead is None:
+            key = HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=None, info=b"iamd/" + purpose.encode()
+            ).derive(self._master)
+            aead = self._subkeys[purpose] = AESGCM(key)
+        return aead
+
+    def seal(self, purpose: str, plaintext: bytes, context: bytes = b"") -> bytes:
+        nonce = self._random_bytes(_NONCE_SIZE)
+        header = _VERSION + self.key_id
+        ciphertext = self._subkey(purpose).encrypt(nonce, plaintext, header + context)
+        return header + nonce + ciphertext
+
+    def open(self, purpose: str, sealed: bytes, context: bytes = b"") -> bytes:
+        header, nonce, ciphertext = sealed[:5], sealed[5 : 5 + _NONCE_SIZE], sealed[5 + _NONCE_SIZE :]
+        if len(header) != 5 or header[:1] != _VERSION or header[1:] != self.key_id:
+            raise SealError("sealed value was not made with this key")
+        try:
+            return self._subkey(purpose).decrypt(nonce, ciphertext, header + context)
+        except InvalidTag as exc:
+            raise SealError("sealed value does not open") from exc
+
+
+def decode_master_key(text: str) -> bytes:
+    """The master key from its base64 (or 64-hex-digit) text form."""
+    text = text.strip()
+    try:
+        key = bytes.fromhex(text) if len(text) == 64 else base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise MasterKeyError("IAMD_MASTER_KEY must be 32 bytes in base64 or hex") from exc
+    if len(key) != MASTER_KEY_SIZE:
+        raise MasterKeyError("IAMD_MASTER_KEY must be 32 bytes in base64 or hex")
+    return key
+
+
+def load_or_create_key_file(path: Path, random_bytes: Callable[[int], bytes] = os.urandom) -> bytes:
+    """Read the key file, or create it with mode 0600 when it does not exist yet."""
+    if path.exists():
+        return decode_master_key(path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = random_bytes(MASTER_KEY_SIZE)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(base64.b64encode(key).decode() + "\n")
+    return key

@@ -1,0 +1,1 @@
+"""AWS Identity and Access Management operations, one module per API area."""

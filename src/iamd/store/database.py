@@ -1,0 +1,169 @@
+"""Connecting to the database, migrating it, and running units of work.
+
+``Database`` owns the SQLAlchemy engine. ``Database.transaction()`` yields a
+``UnitOfWork`` whose repositories share one transaction: everything in it is committed
+together or not at all, so an error never leaves half-written data behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from iamd.store import schema
+from iamd.store.repositories import AccessKeyRepository, AccountRepository, UserRepository
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class StoreError(Exception):
+    """The database could not be reached or is not in a usable state."""
+
+
+class UnitOfWork:
+    """The repositories of one transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.accounts = AccountRepository(connection)
+        self.users = UserRepository(connection)
+        self.access_keys = AccessKeyRepository(connection)
+        self._dirty = False
+
+    def mark_changed(self) -> None:
+        """Record that this transaction changed state other processes may have cached."""
+        self._dirty = True
+
+    @property
+    def changed(self) -> bool:
+        return self._dirty
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'iamd.sqlite3'}"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, open transactions, so BEGIN IMMEDIATE works.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # Writers take the write lock up front, so two writers never deadlock on a lock
+        # upgrade; readers begin deferred and never block each other.
+        if connection.info.get("readonly"):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """The store: an engine plus the unit-of-work factory."""
+
+    def __init__(self, url: str, schema_name: str | None = None) -> None:
+        """``schema_name`` (PostgreSQL only) keeps every table in that schema."""
+        self.url = url
+        self.schema_name = schema_name
+        try:
+            self.dialect = sa.engine.make_url(url).get_backend_name()
+        except sa.exc.ArgumentError as exc:
+            raise StoreError(f"cannot use database URL: {exc}") from exc
+        kwargs: dict[str, Any] = {"future": True}
+        if self.dialect == "sqlite":
+            kwargs["connect_args"] = {"check_same_thread": False}
+            kwargs["pool_size"] = 8
+            kwargs["max_overflow"] = 16
+        else:
+            kwargs["pool_pre_ping"] = True
+            if schema_name is not None:
+                kwargs["connect_args"] = {"options": f"-csearch_path={schema_name}"}
+            kwargs["pool_size"] = 10
+            kwargs["max_overflow"] = 20
+        try:
+            self.engine = sa.create_engine(url, **kwargs)
+        except Exception as exc:  # bad URL, missing driver
+            raise StoreError(f"cannot use database URL: {exc}") from exc
+        if self.dialect == "sqlite":
+            _configure_sqlite(self.engine)
+
+    def create_schema(self) -> None:
+        assert self.schema_name and self.schema_name.isidentifier()
+        with self.engine.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema_name}"')
+
+    def drop_schema(self) -> None:
+        assert self.schema_name and self.schema_name.isidentifier()
+        self.engine.dispose()
+        with self.engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{self.schema_name}" CASCADE')
+        self.engine.dispose()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (idempotent)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"cannot reach the database: {exc.orig}") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        with self.engine.begin() as connection:
+            unit = UnitOfWork(connection)
+            yield unit
+            if unit.changed:
+                connection.execute(
+                    schema.state_version.update().values(
+                        version=schema.state_version.c.version + 1
+                    )
+                )
+
+    @contextmanager
+    def reading(self) -> Iterator[UnitOfWork]:
+        """A read-only unit of work (no write lock on SQLite)."""
+        with self.engine.connect() as connection:
+            connection.info["readonly"] = True
+            try:
+                yield UnitOfWork(connection)
+            finally:
+                connection.rollback()
+                connection.info.pop("readonly", None)
+
+    def state_version(self) -> int:
+        with self.reading() as unit:
+            return int(
+                unit.connection.execute(sa.select(schema.state_version.c.version)).scalar_one()
+            )
+
+    def wipe(self) -> None:
+        """Delete every row (``--ephemeral`` resets); the schema stays."""
+        with self.engine.begin() as connection:
+            for table in reversed(schema.metadata.sorted_tables):
+                if table is not schema.state_version:
+                    connection.execute(table.delete())
+            connection.execute(
+                schema.state_version.update().values(version=schema.state_version.c.version + 1)
+            )
+
+    def dispose(self) -> None:
+        self.engine.dispose()

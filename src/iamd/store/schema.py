@@ -1,0 +1,249 @@
+"""The tables. Alembic migrations under ``migrations/`` create and evolve them.
+
+Every entity row carries its ``account_id``: IAM is multi-account. Names are unique per
+account and type without regard to case, as in AWS, through a ``name_lower`` column.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from iamd.store.types import UTCDateTime
+
+metadata = MetaData()
+
+# A single row whose counter every write bumps in the same transaction: processes that
+# share the database compare it to know when their caches are stale.
+state_version = Table(
+    "state_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(12), primary_key=True),
+    Column("email", String(320), nullable=True),
+    Column("root_password_hash", Text, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("name_lower", String(64), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("permissions_boundary_arn", String(2048), nullable=True),
+    Column("password_last_used", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("account_id", "name_lower", name="uq_users_account_name"),
+)
+
+# user_id NULL means the account's root user.
+access_keys = Table(
+    "access_keys",
+    metadata,
+    Column("access_key_id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("secret_sealed", LargeBinary, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_used_at", UTCDateTime(), nullable=True),
+    Column("last_used_region", String(32), nullable=True),
+    Column("last_used_service", String(64), nullable=True),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_lower", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("account_id", "name_lower", name="uq_groups_account_name"),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", String(32), ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("added_at", UTCDateTime(), nullable=False),
+)
+
+roles = Table(
+    "roles",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("name_lower", String(64), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("description", String(1000), nullable=True),
+    Column("max_session_duration", Integer, nullable=False),
+    Column("trust_policy", Text, nullable=False),
+    Column("permissions_boundary_arn", String(2048), nullable=True),
+    Column("service_linked_service", String(256), nullable=True),
+    Column("last_used_at", UTCDateTime(), nullable=True),
+    Column("last_used_region", String(32), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("account_id", "name_lower", name="uq_roles_account_name"),
+)
+
+# Customer managed policies. AWS managed policies are package data, not rows.
+managed_policies = Table(
+    "managed_policies",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_lower", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("description", String(1000), nullable=True),
+    Column("default_version_id", String(16), nullable=False),
+    Column("next_version", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("account_id", "name_lower", name="uq_policies_account_name"),
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("policy_id", String(32), ForeignKey("managed_policies.id", ondelete="CASCADE"), primary_key=True),
+    Column("version_id", String(16), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# A managed policy attached to a user, group or role. ``policy_arn`` is stored in the
+# ``aws`` partition; responses rewrite it to the caller's partition.
+policy_attachments = Table(
+    "policy_attachments",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("entity_kind", String(16), primary_key=True),
+    Column("entity_id", String(32), primary_key=True),
+    Column("policy_arn", String(2048), primary_key=True),
+    Column("attached_at", UTCDateTime(), nullable=False),
+)
+
+inline_policies = Table(
+    "inline_policies",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("entity_kind", String(16), primary_key=True),
+    Column("entity_id", String(32), primary_key=True),
+    Column("name", String(128), primary_key=True),
+    Column("document", Text, nullable=False),
+)
+
+# Tags of any taggable entity; ``position`` keeps the order they were added in.
+tags = Table(
+    "tags",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("entity_kind", String(32), primary_key=True),
+    Column("entity_id", String(256), primary_key=True),
+    Column("key_lower", String(128), primary_key=True),
+    Column("key", String(128), nullable=False),
+    Column("value", String(256), nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+instance_profiles = Table(
+    "instance_profiles",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_lower", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("account_id", "name_lower", name="uq_instance_profiles_account_name"),
+)
+
+instance_profile_roles = Table(
+    "instance_profile_roles",
+    metadata,
+    Column("instance_profile_id", String(32), ForeignKey("instance_profiles.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_id", String(32), ForeignKey("roles.id", ondelete="CASCADE"), nullable=False),
+)
+
+account_aliases = Table(
+    "account_aliases",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("alias", String(63), nullable=False, unique=True),
+)
+
+ssh_public_keys = Table(
+    "ssh_public_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("fingerprint", String(128), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("uploaded_at", UTCDateTime(), nullable=False),
+)
+
+signing_certificates = Table(
+    "signing_certificates",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("uploaded_at", UTCDateTime(), nullable=False),
+)
+
+server_certificates = Table(
+    "server_certificates",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_lower", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("chain", Text, nullable=True),
+    Column("private_key_sealed", LargeBinary, nullable=False),
+    Column("expiration", UTCDateTime(), nullable=False),
+    Column("uploaded_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("account_id", "name_lower", name="uq_server_certificates_account_name"),
+)
+
+service_specific_credentials = Table(
+    "service_specific_credentials",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("service_name", String(128), nullable=False),
+    Column("service_user_name", String(200), nullable=False),
+    Column("password_sealed", LargeBinary, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import os
+import re
+
+from iamd.services import identifiers
+
+
+def test_formats() -> None:
+    for _ in range(200):
+        assert re.fullmatch(r"AIDA[A-Z2-7]{17}", identifiers.unique_id("user", os.urandom))
+        assert re.fullmatch(r"AROA[A-Z2-7]{17}", identifiers.unique_id("role", os.urandom))
+        assert re.fullmatch(r"AKIA[A-Z2-7]{16}", identifiers.access_key_id(os.urandom))
+        assert re.fullmatch(r"ASIA[A-Z2-7]{16}", identifiers.access_key_id(os.urandom, temporary=True))
+        assert re.fullmatch(r"[A-Za-z0-9+/]{40}", identifiers.secret_access_key(os.urandom))
+        assert re.fullmatch(r"[1-9][0-9]{11}", identifiers.account_id(os.urandom))
+
+
+def test_randomness_is_an_argument() -> None:
+    fixed = lambda n: bytes(n)  # noqa: E731
+    assert identifiers.unique_id("group", fixed) == "AGPA" + "A" * 17
+    assert identifiers.account_id(fixed) == "100000000000"

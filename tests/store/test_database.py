@@ -1,0 +1,100 @@
+"""Store contract tests, run against SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from iamd.store import AccessKeyRecord, Database, DuplicateKey, UserRecord
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(database_url: tuple[str, str | None]) -> Iterator[Database]:
+    url, schema = database_url
+    database = Database(url, schema_name=schema)
+    if schema:
+        database.create_schema()
+    database.migrate()
+    yield database
+    if schema:
+        database.drop_schema()
+    database.dispose()
+
+
+def test_migrate_is_idempotent(db: Database) -> None:
+    db.migrate()
+    assert db.state_version() == 1
+
+
+def test_account_and_user_round_trip(db: Database) -> None:
+    with db.transaction() as unit:
+        unit.accounts.add("111122223333", "root@example.com", NOW)
+        unit.users.add(UserRecord(id="AIDA1", account_id="111122223333", name="Alice", path="/eng/", created_at=NOW))
+        unit.mark_changed()
+    assert db.state_version() == 2
+    with db.reading() as unit:
+        user = unit.users.get_by_name("111122223333", "ALICE")
+        assert user is not None and user.name == "Alice" and user.path == "/eng/"
+        assert user.created_at == NOW and user.created_at.tzinfo is not None
+        assert [a.id for a in unit.accounts.list()] == ["111122223333"]
+
+
+def test_names_are_unique_without_regard_to_case(db: Database) -> None:
+    with db.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+        unit.accounts.add("444455556666", None, NOW)
+        unit.users.add(UserRecord(id="AIDA1", account_id="111122223333", name="bob", path="/", created_at=NOW))
+        # Same name in another account is fine.
+        unit.users.add(UserRecord(id="AIDA2", account_id="444455556666", name="bob", path="/", created_at=NOW))
+        with pytest.raises(DuplicateKey):
+            unit.users.add(UserRecord(id="AIDA3", account_id="111122223333", name="BOB", path="/", created_at=NOW))
+        # The failed insert did not spoil the transaction.
+        unit.users.add(UserRecord(id="AIDA4", account_id="111122223333", name="carol", path="/", created_at=NOW))
+    with db.reading() as unit:
+        assert [u.name for u in unit.users.list("111122223333")] == ["bob", "carol"]
+
+
+def test_a_failed_transaction_leaves_nothing_behind(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        with db.transaction() as unit:
+            unit.accounts.add("111122223333", None, NOW)
+            unit.mark_changed()
+            raise RuntimeError("boom")
+    with db.reading() as unit:
+        assert unit.accounts.list() == []
+    assert db.state_version() == 1
+
+
+def test_access_keys(db: Database) -> None:
+    with db.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+        unit.access_keys.add(AccessKeyRecord("AKIAROOT", "111122223333", None, b"\x00sealed", "Active", NOW))
+        unit.access_keys.set_status("AKIAROOT", "Inactive")
+        unit.access_keys.record_use("AKIAROOT", NOW + timedelta(seconds=1), "eu-west-1", "iam")
+    with db.reading() as unit:
+        key = unit.access_keys.get("AKIAROOT")
+        assert key is not None and key.is_root and key.status == "Inactive"
+        assert key.secret_sealed == b"\x00sealed"
+        assert key.last_used_region == "eu-west-1"
+        assert [k.access_key_id for k in unit.access_keys.list_for("111122223333", None)] == ["AKIAROOT"]
+
+
+def test_paging_by_name(db: Database) -> None:
+    with db.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+        for i, name in enumerate(["d", "a", "c", "b", "e"]):
+            unit.users.add(UserRecord(id=f"AIDA{i}", account_id="111122223333", name=name, path="/", created_at=NOW))
+    with db.reading() as unit:
+        assert [u.name for u in unit.users.list("111122223333", after="b", limit=2)] == ["c", "d"]
+
+
+def test_wipe(db: Database) -> None:
+    with db.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+    db.wipe()
+    with db.reading() as unit:
+        assert unit.accounts.list() == []
