@@ -34,7 +34,8 @@ async def _api(request: Request) -> Response:
     client = request.client.host if request.client else "127.0.0.1"
     api_request = dispatch.ApiRequest(
         method=request.method,
-        path=request.url.path,
+        # SigV4 signs the path as it was sent, still percent-encoded.
+        path=(request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1"),
         query_string=request.scope.get("query_string", b"").decode("latin-1"),
         headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
         body=body,
