@@ -180,6 +180,7 @@ def run_operation(
         source_ip=request.client_ip,
         user_agent=request.header("user-agent") or "",
         secure_transport=request.secure,
+        quotas=state.quotas,
     )
     output = handler(context, params)
     return service.serialize_response(action, output, request_id)

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from iamd.services.iam.quotas import Quotas
 
 DEFAULT_PORT = 8600
 
 
 class SettingsError(Exception):
     """A setting has a value iamd cannot use."""
+
+
+def _quotas(environ: Mapping[str, str]) -> Quotas:
+    try:
+        return Quotas.from_env(environ)
+    except ValueError as exc:
+        raise SettingsError(f"Bad quota setting: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,7 @@ class Settings:
     admin_token: str | None = None
     enforcement: str = "enforce"
     log_level: str = "info"
+    quotas: Quotas = field(default_factory=Quotas)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -51,6 +61,7 @@ class Settings:
             admin_token=get("IAMD_ADMIN_TOKEN"),
             enforcement=get("IAMD_ENFORCEMENT") or cls.enforcement,
             log_level=get("IAMD_LOG_LEVEL") or cls.log_level,
+            quotas=_quotas(environ),
         )
         settings.check()
         return settings

@@ -11,6 +11,7 @@ from iamd.server.settings import Settings
 from iamd.services import accounts
 from iamd.services.authentication import Authenticator
 from iamd.services.crypto import SecretBox, decode_master_key, load_or_create_key_file
+from iamd.services.iam.quotas import Quotas
 from iamd.services.runtime import Runtime
 from iamd.store import Database, sqlite_url
 
@@ -24,6 +25,7 @@ class ServerState:
     box: SecretBox
     runtime: Runtime
     authenticator: Authenticator
+    quotas: Quotas
     data_dir: Path
     temporary_dir: Path | None = None
     # The accounts created at start-up, whose root credentials a reset restores.
@@ -67,6 +69,7 @@ def open_state(settings: Settings, runtime: Runtime | None = None) -> tuple[Serv
         box=box,
         runtime=runtime,
         authenticator=Authenticator(db, box),
+        quotas=settings.quotas,
         data_dir=data_dir,
         temporary_dir=temporary_dir,
     )

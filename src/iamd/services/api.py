@@ -2,3 +2,19 @@
 
 from iamd.services import sts  # noqa: F401
 from iamd.services.iam import users  # noqa: F401
+from iamd.services.iam import groups  # noqa: F401
+from iamd.services.iam import access_keys  # noqa: F401
+from iamd.services.iam import ssh_keys  # noqa: F401
+from iamd.services.iam import signing_certificates  # noqa: F401
+from iamd.services.iam import service_credentials  # noqa: F401
+from iamd.services.iam import roles  # noqa: F401
+from iamd.services.iam import service_linked_roles  # noqa: F401
+from iamd.services.iam import instance_profiles  # noqa: F401
+from iamd.services.iam import managed_policies  # noqa: F401
+from iamd.services.iam import policy_versions  # noqa: F401
+from iamd.services.iam import attachments  # noqa: F401
+from iamd.services.iam import inline_policies  # noqa: F401
+from iamd.services.iam import boundaries  # noqa: F401
+from iamd.services.iam import account  # noqa: F401
+from iamd.services.iam import authorization_details  # noqa: F401
+from iamd.services.iam import server_certificates  # noqa: F401

@@ -15,6 +15,7 @@ from typing import Any
 
 from iamd.services.caller import Caller
 from iamd.services.crypto import SecretBox
+from iamd.services.iam.quotas import Quotas
 from iamd.services.runtime import Runtime
 from iamd.store import Database
 
@@ -34,6 +35,7 @@ class OperationContext:
     source_ip: str = "127.0.0.1"
     user_agent: str = ""
     secure_transport: bool = False
+    quotas: Quotas = field(default_factory=Quotas)
     extras: dict[str, Any] = field(default_factory=dict)
 
 

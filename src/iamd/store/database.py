@@ -17,7 +17,19 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from iamd.store import schema
-from iamd.store.repositories import AccessKeyRepository, AccountRepository, UserRepository
+from iamd.store.access_keys import AccessKeyRepository
+from iamd.store.accounts import AccountRepository
+from iamd.store.aliases import AliasRepository
+from iamd.store.attachments import AttachmentRepository
+from iamd.store.credentials import CredentialRepository
+from iamd.store.groups import GroupRepository
+from iamd.store.inline_policies import InlinePolicyRepository
+from iamd.store.instance_profiles import InstanceProfileRepository
+from iamd.store.policies import PolicyRepository
+from iamd.store.roles import RoleRepository
+from iamd.store.server_certificates import ServerCertificateRepository
+from iamd.store.tags import TagRepository
+from iamd.store.users import UserRepository
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -34,6 +46,16 @@ class UnitOfWork:
         self.accounts = AccountRepository(connection)
         self.users = UserRepository(connection)
         self.access_keys = AccessKeyRepository(connection)
+        self.groups = GroupRepository(connection)
+        self.roles = RoleRepository(connection)
+        self.policies = PolicyRepository(connection)
+        self.attachments = AttachmentRepository(connection)
+        self.inline_policies = InlinePolicyRepository(connection)
+        self.instance_profiles = InstanceProfileRepository(connection)
+        self.credentials = CredentialRepository(connection)
+        self.server_certificates = ServerCertificateRepository(connection)
+        self.aliases = AliasRepository(connection)
+        self.tags = TagRepository(connection)
         self._dirty = False
 
     def mark_changed(self) -> None:

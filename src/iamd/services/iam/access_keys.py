@@ -1,0 +1,1 @@
+"""Access keys of users and of the root user."""

@@ -1,0 +1,1 @@
+"""The account: aliases and the summary of its entities and quotas."""

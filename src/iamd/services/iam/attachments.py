@@ -1,0 +1,1 @@
+"""Attaching managed policies to users, groups and roles."""

@@ -1,0 +1,1 @@
+"""GetAccountAuthorizationDetails: every entity with its policies."""

@@ -1,0 +1,1 @@
+"""Permissions boundaries of users and roles."""

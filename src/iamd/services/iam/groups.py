@@ -1,0 +1,1 @@
+"""IAM groups: create, read, rename, delete, and their members (users only)."""

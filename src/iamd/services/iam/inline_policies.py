@@ -1,0 +1,1 @@
+"""Inline policies of users, groups and roles."""

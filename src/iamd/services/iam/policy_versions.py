@@ -1,0 +1,1 @@
+"""Versions of customer managed policies (at most five, one default)."""

@@ -1,0 +1,1 @@
+"""Server certificates (PEM, checked with cryptography)."""

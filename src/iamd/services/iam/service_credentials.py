@@ -1,0 +1,1 @@
+"""Service-specific credentials (CodeCommit, Keyspaces, Bedrock)."""

@@ -1,0 +1,1 @@
+"""Service-linked roles: created for a service, protected from ordinary edits."""

@@ -1,0 +1,1 @@
+"""X.509 signing certificates of IAM users."""

@@ -1,0 +1,1 @@
+"""SSH public keys of IAM users (for CodeCommit)."""

@@ -1,0 +1,70 @@
+"""Access keys, long-term ones of users and of the root user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
+
+from iamd.store import schema
+from iamd.store.base import Repository
+from iamd.store.records import AccessKeyRecord
+
+
+class AccessKeyRepository(Repository):
+    def add(self, record: AccessKeyRecord) -> None:
+        self._insert(
+            schema.access_keys,
+            access_key_id=record.access_key_id,
+            account_id=record.account_id,
+            user_id=record.user_id,
+            secret_sealed=record.secret_sealed,
+            status=record.status,
+            created_at=record.created_at,
+        )
+
+    def get(self, access_key_id: str) -> AccessKeyRecord | None:
+        t = schema.access_keys
+        row = self.connection.execute(
+            sa.select(t).where(t.c.access_key_id == access_key_id)
+        ).mappings().first()
+        return _access_key(row) if row else None
+
+    def list_for(self, account_id: str, user_id: str | None) -> list[AccessKeyRecord]:
+        t = schema.access_keys
+        owner = t.c.user_id.is_(None) if user_id is None else t.c.user_id == user_id
+        rows = self.connection.execute(
+            sa.select(t).where(t.c.account_id == account_id, owner).order_by(t.c.created_at)
+        ).mappings()
+        return [_access_key(row) for row in rows]
+
+    def set_status(self, access_key_id: str, status: str) -> None:
+        t = schema.access_keys
+        self.connection.execute(t.update().where(t.c.access_key_id == access_key_id).values(status=status))
+
+    def record_use(self, access_key_id: str, when: datetime, region: str, service: str) -> None:
+        t = schema.access_keys
+        self.connection.execute(
+            t.update()
+            .where(t.c.access_key_id == access_key_id)
+            .values(last_used_at=when, last_used_region=region, last_used_service=service)
+        )
+
+    def delete(self, access_key_id: str) -> None:
+        t = schema.access_keys
+        self.connection.execute(t.delete().where(t.c.access_key_id == access_key_id))
+
+
+def _access_key(row: RowMapping) -> AccessKeyRecord:
+    return AccessKeyRecord(
+        access_key_id=row["access_key_id"],
+        account_id=row["account_id"],
+        user_id=row["user_id"],
+        secret_sealed=bytes(row["secret_sealed"]),
+        status=row["status"],
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+        last_used_region=row["last_used_region"],
+        last_used_service=row["last_used_service"],
+    )

@@ -1,0 +1,40 @@
+"""Accounts and their root users' stored settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
+
+from iamd.store import schema
+from iamd.store.base import Repository
+from iamd.store.records import AccountRecord
+
+
+class AccountRepository(Repository):
+    def add(self, account_id: str, email: str | None, created_at: datetime) -> AccountRecord:
+        self._insert(schema.accounts, id=account_id, email=email, created_at=created_at)
+        return AccountRecord(id=account_id, email=email, created_at=created_at)
+
+    def set_root_password(self, account_id: str, password_hash: str | None) -> None:
+        t = schema.accounts
+        self.connection.execute(
+            t.update().where(t.c.id == account_id).values(root_password_hash=password_hash)
+        )
+
+    def get(self, account_id: str) -> AccountRecord | None:
+        row = self.connection.execute(
+            sa.select(schema.accounts).where(schema.accounts.c.id == account_id)
+        ).mappings().first()
+        return _account(row) if row else None
+
+    def list(self) -> list[AccountRecord]:
+        rows = self.connection.execute(
+            sa.select(schema.accounts).order_by(schema.accounts.c.created_at, schema.accounts.c.id)
+        ).mappings()
+        return [_account(row) for row in rows]
+
+
+def _account(row: RowMapping) -> AccountRecord:
+    return AccountRecord(id=row["id"], email=row["email"], created_at=row["created_at"])
