@@ -41,7 +41,7 @@ _MISSING: Any = object()
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INTEGER_BITS = {"integer": 32, "long": 64, "short": 16, "byte": 8}
-_UTC = datetime.timezone.utc
+_UTC = datetime.UTC
 
 
 def build_tree(form: Mapping[str, Sequence[str] | str]) -> Tree:
@@ -80,7 +80,7 @@ class Plan(Protocol):
 
 
 class _String:
-    __slots__ = ("min", "max", "regex", "pattern", "enum", "sensitive", "checked")
+    __slots__ = ("checked", "enum", "max", "min", "pattern", "regex", "sensitive")
 
     def __init__(self, shape: Shape) -> None:
         meta = shape.metadata
@@ -113,7 +113,7 @@ class _String:
 
 
 class _Number:
-    __slots__ = ("min", "max", "integral", "low", "high", "sensitive")
+    __slots__ = ("high", "integral", "low", "max", "min", "sensitive")
 
     def __init__(self, shape: Shape) -> None:
         meta = shape.metadata
@@ -183,7 +183,7 @@ def parse_timestamp(raw: str) -> datetime.datetime:
 
 
 class _Blob:
-    __slots__ = ("min", "max", "sensitive")
+    __slots__ = ("max", "min", "sensitive")
 
     def __init__(self, shape: Shape) -> None:
         self.min: int | None = shape.metadata.get("min")
@@ -205,7 +205,7 @@ class _Blob:
 
 
 class _Member:
-    __slots__ = ("name", "wire", "label", "required", "plan")
+    __slots__ = ("label", "name", "plan", "required", "wire")
 
     def __init__(self, name: str, wire: str, required: bool, plan: Plan) -> None:
         self.name = name
@@ -248,7 +248,7 @@ def _indexed(node: Tree) -> list[Any]:
 
 
 class _List:
-    __slots__ = ("item", "item_wire", "flattened", "min", "max")
+    __slots__ = ("flattened", "item", "item_wire", "max", "min")
 
     def __init__(self, shape: ListShape, item: Plan) -> None:
         self.item = item
@@ -279,7 +279,7 @@ class _List:
 
 
 class _Map:
-    __slots__ = ("key", "value", "key_wire", "value_wire", "flattened", "min", "max")
+    __slots__ = ("flattened", "key", "key_wire", "max", "min", "value", "value_wire")
 
     def __init__(self, shape: MapShape, key: Plan, value: Plan) -> None:
         self.key = key
@@ -326,7 +326,7 @@ class _Map:
 def member_wire_name(name: str, shape: Shape) -> str:
     """The field name of a structure member, as botocore's Query serializer writes it."""
     if shape.type_name == "list" and shape.serialization.get("flattened"):
-        item_name = shape.member.serialization.get("name")  # type: ignore[attr-defined]
+        item_name = shape.member.serialization.get("name")
         if item_name:
             return str(item_name)
     return str(shape.serialization.get("name", name))

@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-_UTC = datetime.timezone.utc
+_UTC = datetime.UTC
 
 
 class OutputShapeError(TypeError):
@@ -58,9 +58,10 @@ def escape(text: str) -> str:
 
 
 def format_timestamp(value: datetime.datetime) -> str:
-    if value.tzinfo is not None:
+    """ISO 8601 in UTC as AWS writes it; a naive datetime is taken to be UTC already."""
+    if value.tzinfo is not None and value.utcoffset():
         value = value.astimezone(_UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    text = value.isoformat(timespec="seconds")[:19]
     if value.microsecond:
         return f"{text}.{value.microsecond // 1000:03d}Z"
     return text + "Z"
@@ -179,7 +180,7 @@ def _items(value: Any) -> Collection[Any]:
 
 
 class _List:
-    __slots__ = ("item", "item_open", "item_close", "flattened")
+    __slots__ = ("flattened", "item", "item_close", "item_open")
 
     def __init__(self, shape: ListShape, item: Writer, member_name: str) -> None:
         self.item = item
@@ -203,7 +204,7 @@ class _List:
 
 
 class _Map:
-    __slots__ = ("key", "value", "key_tags", "value_tags", "flattened")
+    __slots__ = ("flattened", "key", "key_tags", "value", "value_tags")
 
     def __init__(self, shape: MapShape, key: Writer, value: Writer) -> None:
         self.key = key
@@ -237,7 +238,7 @@ class _Map:
 
 def _member_tag(name: str, shape: Shape) -> str:
     if shape.type_name == "list" and shape.serialization.get("flattened"):
-        item_name = shape.member.serialization.get("name")  # type: ignore[attr-defined]
+        item_name = shape.member.serialization.get("name")
         if item_name:
             return str(item_name)
     return str(shape.serialization.get("name", name))

@@ -42,11 +42,11 @@ def max_length(bound: int) -> str:
     return f"Member must have length less than or equal to {bound}"
 
 
-def min_value(bound: int | float) -> str:
+def min_value(bound: float) -> str:
     return f"Member must have value greater than or equal to {bound}"
 
 
-def max_value(bound: int | float) -> str:
+def max_value(bound: float) -> str:
     return f"Member must have value less than or equal to {bound}"
 
 

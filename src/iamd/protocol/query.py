@@ -19,8 +19,10 @@ from typing import Any
 from botocore.loaders import Loader
 from botocore.model import ServiceModel
 
-from ._request import InputCompiler, _Structure as _InputStructure, build_tree
-from ._response import OutputCompiler, OutputShapeError, _Structure as _OutputStructure, escape
+from ._request import InputCompiler, build_tree
+from ._request import _Structure as _InputStructure
+from ._response import OutputCompiler, OutputShapeError, escape
+from ._response import _Structure as _OutputStructure
 from ._validation import validation_error
 from .errors import InvalidAction, ServiceError
 

@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from iamd.protocol import load_service
 from iamd.server.settings import Settings
 from iamd.services import accounts
 from iamd.services.authentication import Authenticator
@@ -62,6 +63,8 @@ def open_state(settings: Settings, runtime: Runtime | None = None) -> tuple[Serv
     else:
         db = Database(settings.database_url or sqlite_url(data_dir))
     db.migrate()
+    for service in ("iam", "sts"):
+        load_service(service).prepare()
     created = bootstrap_default(db, box, runtime, settings)
     state = ServerState(
         settings=settings,

@@ -1,13 +1,14 @@
 """Policy documents as IAM stores and returns them.
 
 Documents are validated by the policy engine with AWS's MalformedPolicyDocument messages,
-measured as AWS measures them (white space not counted), kept exactly as submitted, and
-returned URL-encoded (RFC 3986), as AWS's Query API returns every policy document.
+measured as AWS measures them (white space not counted), and kept exactly as submitted.
+
+Handlers return documents as plain JSON text: the protocol layer URL-encodes every member
+of type ``policyDocumentType`` in responses, as AWS's Query API does. Do not encode them
+here as well.
 """
 
 from __future__ import annotations
-
-from urllib.parse import quote
 
 from iamd import policy
 from iamd.protocol.errors import MalformedPolicyDocument
@@ -25,7 +26,3 @@ def size_without_whitespace(document: str) -> int:
     """The size AWS counts against its limits: characters other than white space."""
     return sum(1 for ch in document if not ch.isspace())
 
-
-def encoded(document: str) -> str:
-    """The document as the Query API returns it: URL-encoded."""
-    return quote(document, safe="")
