@@ -42,7 +42,10 @@ async def _api(request: Request) -> Response:
         client_ip=client,
         secure=request.url.scheme == "https",
     )
-    result = await run_in_threadpool(dispatch.handle, state, api_request)
+    if dispatch.runs_inline(api_request):
+        result = dispatch.handle(state, api_request)
+    else:
+        result = await run_in_threadpool(dispatch.handle, state, api_request)
     return Response(content=result.body, status_code=result.status, headers=dict(result.headers))
 
 

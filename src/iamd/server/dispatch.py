@@ -11,6 +11,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import parse_qs
 
 from iamd import sigv4
@@ -49,6 +50,15 @@ class ApiRequest:
     client_ip: str
     secure: bool = False
 
+    @cached_property
+    def form(self) -> dict[str, list[str]]:
+        """The request's parameters: the query string's, then a form-encoded body's."""
+        return _form(self)
+
+    @property
+    def action(self) -> str | None:
+        return (self.form.get("Action") or [None])[0]
+
     def header(self, name: str) -> str | None:
         name = name.lower()
         for key, value in self.headers:
@@ -70,6 +80,17 @@ def _form(request: ApiRequest) -> dict[str, list[str]]:
     return form
 
 
+# Operations that read and never write: the server runs them on the event loop, where
+# they cost no thread hand-off; anything that may write (and so may wait on a lock or a
+# disk flush) runs in a worker thread so it never stalls other requests.
+_READ_ONLY_PREFIXES = ("Get", "List", "Simulate", "Decode", "AssumeRole")
+
+
+def runs_inline(request: ApiRequest) -> bool:
+    action = request.action
+    return bool(action) and action.startswith(_READ_ONLY_PREFIXES)
+
+
 def _choose_service(scope_service: str | None, action: str | None) -> QueryService:
     if scope_service in SERVICES:
         return load_service(scope_service)
@@ -83,8 +104,8 @@ def _choose_service(scope_service: str | None, action: str | None) -> QueryServi
 def handle(state: ServerState, request: ApiRequest) -> Response:
     started = time.perf_counter()
     request_id = str(uuid.uuid4())
-    form = _form(request)
-    action = (form.get("Action") or [None])[0]
+    form = request.form
+    action = request.action
     service: QueryService | None = None
     caller: Caller | None = None
     status = 500

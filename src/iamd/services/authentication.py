@@ -1,14 +1,19 @@
 """Authentication: from an access key id to the identity behind it.
 
 The server verifies the SigV4 signature with the secret this module looks up, then asks
-for the ``Caller``. Lookups are cached per process and the cache is dropped whenever the
-database's state version moves, so a key deleted or deactivated by any process (or by
-``iamd accounts create`` on the same store) takes effect on the next request.
+for the ``Caller``. Lookups are cached per process. A change made through this process
+drops the cache at once; a change made by another process sharing the database (another
+node, or the ``iamd accounts`` command) is seen when the database's state version is next
+polled, at most ``poll_interval`` seconds later. That is the eventual consistency AWS IAM
+documents too; a key that the cache does not know is always looked up, so new accounts
+and keys work at once.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from iamd.protocol.errors import InvalidClientTokenId
@@ -57,20 +62,36 @@ class KeyIdentity:
 class Authenticator:
     """Resolves long-term access keys, with a cache tied to the database's state version."""
 
-    def __init__(self, db: Database, box: SecretBox) -> None:
+    def __init__(
+        self,
+        db: Database,
+        box: SecretBox,
+        poll_interval: float = 0.5,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = db
         self._box = box
         self._cache: dict[str, KeyIdentity] = {}
         self._version = -1
+        self._local_changes = -1
+        self._polled_at = float("-inf")
+        self._poll_interval = poll_interval
+        self._monotonic = monotonic
         self._lock = threading.Lock()
 
     def refresh(self) -> None:
-        """Drop cached identities if any process changed the database since last time."""
+        """Drop cached identities if the database changed since they were loaded."""
+        local = self._db.local_changes
+        now = self._monotonic()
+        if local == self._local_changes and now - self._polled_at < self._poll_interval:
+            return
         version = self._db.state_version()
-        if version != self._version:
-            with self._lock:
+        with self._lock:
+            if version != self._version or local != self._local_changes:
                 self._cache.clear()
                 self._version = version
+            self._local_changes = local
+            self._polled_at = now
 
     def identity(self, access_key_id: str) -> KeyIdentity:
         """The identity of an active long-term key; ``InvalidClientTokenId`` otherwise."""

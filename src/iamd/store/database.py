@@ -99,6 +99,9 @@ class Database:
     def __init__(self, url: str, schema_name: str | None = None) -> None:
         """``schema_name`` (PostgreSQL only) keeps every table in that schema."""
         self.url = url
+        # Counts the committed transactions of this process that changed state, so that
+        # caches in this process can see their own writes without asking the database.
+        self.local_changes = 0
         self.schema_name = schema_name
         try:
             self.dialect = sa.engine.make_url(url).get_backend_name()
@@ -159,6 +162,8 @@ class Database:
                         version=schema.state_version.c.version + 1
                     )
                 )
+        if unit.changed:
+            self.local_changes += 1
 
     @contextmanager
     def reading(self) -> Iterator[UnitOfWork]:
@@ -186,6 +191,7 @@ class Database:
             connection.execute(
                 schema.state_version.update().values(version=schema.state_version.c.version + 1)
             )
+        self.local_changes += 1
 
     def dispose(self) -> None:
         self.engine.dispose()
