@@ -12,6 +12,7 @@ from iamd.services import accounts
 from iamd.services.authentication import Authenticator
 from iamd.services.crypto import SecretBox
 from iamd.services.runtime import Runtime
+from iamd.services.state_watch import StateWatcher
 from iamd.store import Database
 
 
@@ -26,7 +27,7 @@ def db(tmp_path: Path) -> Iterator[Database]:
 def test_cache_follows_own_and_foreign_writes(db: Database, tmp_path: Path) -> None:
     box = SecretBox(bytes(32))
     clock = [0.0]
-    authenticator = Authenticator(db, box, poll_interval=1.0, monotonic=lambda: clock[0])
+    authenticator = Authenticator(db, box, StateWatcher(db, poll_interval=1.0, monotonic=lambda: clock[0]))
     created = accounts.create_account(db, box, Runtime())
     key = created.root.access_key_id
 

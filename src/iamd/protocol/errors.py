@@ -117,7 +117,7 @@ class RequestExpired(ServiceError):
 
 class ExpiredToken(ServiceError):
     code = "ExpiredToken"
-    status = 400
+    status = 403
 
 
 class InvalidToken(ServiceError):

@@ -11,6 +11,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from urllib.parse import parse_qs
 
@@ -19,11 +20,14 @@ from iamd.protocol import QueryService, find_service_for_action, load_service
 from iamd.protocol.errors import (
     InternalFailure,
     InvalidAction,
+    InvalidClientTokenId,
     NotImplementedOperation,
     ServiceError,
     error_class_for_code,
 )
 from iamd.server.state import ServerState
+from iamd.services import sessions
+from iamd.services.authentication import caller_for_session
 from iamd.services.caller import Caller
 from iamd.services.operations import OperationContext, handler_for
 
@@ -166,13 +170,27 @@ def _as_service_error(exc: sigv4.SigV4Error) -> ServiceError:
 def authenticate(
     state: ServerState, signed: sigv4.SignedRequest, parts: sigv4.RequestParts, service_name: str
 ) -> Caller:
+    now = state.runtime.now()
+    token = signed.security_token
+    if token is not None or signed.access_key_id.startswith("ASIA"):
+        if not token:
+            raise InvalidClientTokenId(sessions.INVALID_TOKEN)
+        session = sessions.open_token(state.box, signed.access_key_id, token, now)
+        _verify(signed, parts, session.secret_access_key, now, service_name)
+        return caller_for_session(session, signed.region, token)
     state.authenticator.refresh()
     identity = state.authenticator.identity(signed.access_key_id)
+    _verify(signed, parts, identity.secret_access_key, now, service_name)
+    return identity.caller(signed.region)
+
+
+def _verify(
+    signed: sigv4.SignedRequest, parts: sigv4.RequestParts, secret: str, now: datetime, service_name: str
+) -> None:
     try:
-        sigv4.verify(signed, parts, identity.secret_access_key, state.runtime.now(), service=service_name)
+        sigv4.verify(signed, parts, secret, now, service=service_name)
     except sigv4.SigV4Error as exc:
         raise _as_service_error(exc) from None
-    return identity.caller(signed.region)
 
 
 def run_operation(
@@ -202,7 +220,9 @@ def run_operation(
         user_agent=request.header("user-agent") or "",
         secure_transport=request.secure,
         quotas=state.quotas,
+        authorizer=state.authorizer,
     )
+    state.authorizer.authorize(context, service.name, action, params)
     output = handler(context, params)
     return service.serialize_response(action, output, request_id)
 

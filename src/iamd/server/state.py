@@ -11,6 +11,8 @@ from iamd.protocol import load_service
 from iamd.server.settings import Settings
 from iamd.services import accounts
 from iamd.services.authentication import Authenticator
+from iamd.services.authz import Authorizer
+from iamd.services.state_watch import StateWatcher
 from iamd.services.crypto import SecretBox, decode_master_key, load_or_create_key_file
 from iamd.services.iam.quotas import Quotas
 from iamd.services.runtime import Runtime
@@ -26,6 +28,7 @@ class ServerState:
     box: SecretBox
     runtime: Runtime
     authenticator: Authenticator
+    authorizer: Authorizer
     quotas: Quotas
     data_dir: Path
     temporary_dir: Path | None = None
@@ -66,12 +69,14 @@ def open_state(settings: Settings, runtime: Runtime | None = None) -> tuple[Serv
     for service in ("iam", "sts"):
         load_service(service).prepare()
     created = bootstrap_default(db, box, runtime, settings)
+    watcher = StateWatcher(db)
     state = ServerState(
         settings=settings,
         db=db,
         box=box,
         runtime=runtime,
-        authenticator=Authenticator(db, box),
+        authenticator=Authenticator(db, box, watcher),
+        authorizer=Authorizer(db, watcher, settings.enforcement),
         quotas=settings.quotas,
         data_dir=data_dir,
         temporary_dir=temporary_dir,

@@ -1,6 +1,6 @@
 """Imports every module that registers operation handlers."""
 
-from iamd.services import sts  # noqa: F401
+from iamd.services import assume_role, authorization_messages, sts  # noqa: F401
 from iamd.services.iam import users  # noqa: F401
 from iamd.services.iam import groups  # noqa: F401
 from iamd.services.iam import access_keys  # noqa: F401

@@ -1,19 +1,14 @@
 """Authentication: from an access key id to the identity behind it.
 
 The server verifies the SigV4 signature with the secret this module looks up, then asks
-for the ``Caller``. Lookups are cached per process. A change made through this process
-drops the cache at once; a change made by another process sharing the database (another
-node, or the ``iamd accounts`` command) is seen when the database's state version is next
-polled, at most ``poll_interval`` seconds later. That is the eventual consistency AWS IAM
-documents too; a key that the cache does not know is always looked up, so new accounts
-and keys work at once.
+for the ``Caller``. Lookups are cached per process until the ``StateWatcher`` says the
+stored state changed; a key that the cache does not know is always looked up, so new
+accounts and keys work at once.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from iamd.protocol.errors import InvalidClientTokenId
@@ -22,6 +17,8 @@ from iamd.services.accounts import open_secret
 from iamd.services.caller import Caller
 from iamd.services.crypto import SecretBox
 from iamd.services.partitions import partition_for_region
+from iamd.services.sessions import Session
+from iamd.services.state_watch import StateWatcher
 from iamd.store import Database
 
 INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid."
@@ -59,39 +56,82 @@ class KeyIdentity:
         )
 
 
+def caller_for_session(session: Session, region: str, token: str) -> Caller:
+    """The caller behind temporary credentials."""
+    partition = partition_for_region(region)
+    account = session.account_id
+    if session.kind == "AssumedRole":
+        role_name = session.role_name or ""
+        return Caller(
+            kind="AssumedRole",
+            account_id=account,
+            arn=arns.assumed_role_arn(partition, account, role_name, session.session_name or ""),
+            user_id=f"{session.role_id}:{session.session_name}",
+            access_key_id=session.access_key_id,
+            partition=partition,
+            region=region,
+            entity_id=session.role_id,
+            session_token=token,
+            tags=dict(session.tags),
+            mfa_authenticated=session.mfa_authenticated,
+            session=session,
+            principal_arn=arns.iam_arn(partition, account, "role", session.role_path, role_name),
+        )
+    if session.kind == "FederatedUser":
+        name = session.federated_name or ""
+        return Caller(
+            kind="FederatedUser",
+            account_id=account,
+            arn=arns.federated_user_arn(partition, account, name),
+            user_id=f"{account}:{name}",
+            access_key_id=session.access_key_id,
+            partition=partition,
+            region=region,
+            entity_id=session.user_id,
+            session_token=token,
+            tags=dict(session.tags),
+            session=session,
+        )
+    if session.kind == "Account":
+        arn = arns.root_arn(partition, account)
+        user_id = account
+    else:
+        arn = arns.iam_arn(partition, account, "user", session.user_path, session.user_name or "")
+        user_id = session.user_id or ""
+    return Caller(
+        kind=session.kind,
+        account_id=account,
+        arn=arn,
+        user_id=user_id,
+        access_key_id=session.access_key_id,
+        partition=partition,
+        region=region,
+        user_name=session.user_name,
+        entity_id=session.user_id,
+        session_token=token,
+        mfa_authenticated=session.mfa_authenticated,
+        session=session,
+    )
+
+
 class Authenticator:
     """Resolves long-term access keys, with a cache tied to the database's state version."""
 
-    def __init__(
-        self,
-        db: Database,
-        box: SecretBox,
-        poll_interval: float = 0.5,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, db: Database, box: SecretBox, watcher: StateWatcher | None = None) -> None:
         self._db = db
         self._box = box
+        self._watcher = watcher or StateWatcher(db)
         self._cache: dict[str, KeyIdentity] = {}
-        self._version = -1
-        self._local_changes = -1
-        self._polled_at = float("-inf")
-        self._poll_interval = poll_interval
-        self._monotonic = monotonic
+        self._generation = -1
         self._lock = threading.Lock()
 
     def refresh(self) -> None:
-        """Drop cached identities if the database changed since they were loaded."""
-        local = self._db.local_changes
-        now = self._monotonic()
-        if local == self._local_changes and now - self._polled_at < self._poll_interval:
-            return
-        version = self._db.state_version()
-        with self._lock:
-            if version != self._version or local != self._local_changes:
+        """Drop cached identities if the stored state changed since they were loaded."""
+        generation = self._watcher.generation()
+        if generation != self._generation:
+            with self._lock:
                 self._cache.clear()
-                self._version = version
-            self._local_changes = local
-            self._polled_at = now
+                self._generation = generation
 
     def identity(self, access_key_id: str) -> KeyIdentity:
         """The identity of an active long-term key; ``InvalidClientTokenId`` otherwise."""

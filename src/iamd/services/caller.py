@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from iamd.services.sessions import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,10 @@ class Caller:
     session_token: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     mfa_authenticated: bool = False
+    # Temporary credentials: the session their token describes.
+    session: Session | None = None
+    # What aws:PrincipalArn says: the role's ARN for a role session, else ``arn``.
+    principal_arn: str | None = None
 
     @property
     def is_root(self) -> bool:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iamd.services.caller import Caller
 from iamd.services.crypto import SecretBox
 from iamd.services.iam.quotas import Quotas
 from iamd.services.runtime import Runtime
 from iamd.store import Database
+
+if TYPE_CHECKING:
+    from iamd.services.authz import Authorizer
 
 Params = Mapping[str, Any]
 Output = dict[str, Any] | None
@@ -36,6 +39,9 @@ class OperationContext:
     user_agent: str = ""
     secure_transport: bool = False
     quotas: Quotas = field(default_factory=Quotas)
+    # The server's authorizer, for operations that decide authorization themselves
+    # (AssumeRole evaluates the role's trust policy with the caller's own policies).
+    authorizer: Authorizer | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -1,8 +1,32 @@
-"""AWS Security Token Service operations."""
+"""AWS Security Token Service: who am I, and temporary credentials.
+
+Every temporary credential iamd issues is a stateless session token (see ``sessions``):
+issuing one writes nothing.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+from typing import Any
+
+from iamd import policy
+from iamd.protocol.errors import (
+    AccessDenied,
+    InvalidParameterValue,
+    MalformedPolicyDocument,
+    PackedPolicyTooLarge,
+    ValidationError,
+)
+from iamd.services import arns, sessions
+from iamd.services.caller import Caller
+from iamd.services.iam.managed_policies import resolve_policy
+from iamd.services.iam.tagging import validate as validate_tags
 from iamd.services.operations import OperationContext, Output, Params, operation
+
+ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):role/(?:(.*/))?([\w+=,.@-]+)")
+CHAINED_MAX_SECONDS = 3600
+ROOT_SESSION_MAX_SECONDS = 3600
 
 
 @operation("sts", "GetCallerIdentity")
@@ -10,3 +34,167 @@ def get_caller_identity(context: OperationContext, params: Params) -> Output:
     """Who the caller is. AWS never denies this call, whatever the policies say."""
     caller = context.caller
     return {"UserId": caller.user_id, "Account": caller.account_id, "Arn": caller.arn}
+
+
+# -- shared pieces ----------------------------------------------------------------------
+
+def _credentials(context: OperationContext, session: sessions.Session) -> dict[str, Any]:
+    return {
+        "AccessKeyId": session.access_key_id,
+        "SecretAccessKey": session.secret_access_key,
+        "SessionToken": sessions.issue(context.box, session),
+        "Expiration": session.expiration,
+    }
+
+
+def _session_policies(context: OperationContext, params: Params, account_id: str) -> tuple[str | None, list[str]]:
+    """Check the Policy and PolicyArns parameters; return them as the session keeps them."""
+    document = params.get("Policy")
+    if document is not None:
+        try:
+            policy.parse(document, kind="session")
+        except policy.MalformedPolicyDocument as exc:
+            raise MalformedPolicyDocument(str(exc)) from None
+    arns_given = [entry["arn"] for entry in params.get("PolicyArns") or [] if entry.get("arn")]
+    if arns_given:
+        with context.db.reading() as unit:
+            for arn in arns_given:
+                if resolve_policy(unit, account_id, arn) is None:
+                    raise InvalidParameterValue(f"Policy {arn} does not exist or is not attachable.")
+    return document, arns_given
+
+
+def _check_packed(document: str | None, policy_arns: list[str], tags: dict[str, str]) -> int | None:
+    size = sessions.packed_size(document, policy_arns, tags)
+    if size > 100:
+        raise PackedPolicyTooLarge(
+            f"Packed size of consumed session policies and session tags exceeds 100 percent of the "
+            f"allowed value ({size}%)."
+        )
+    return size if (document or policy_arns or tags) else None
+
+
+def _duration(params: Params, default: int, maximum: int, too_long: str) -> int:
+    seconds = int(params.get("DurationSeconds") or default)
+    if seconds > maximum:
+        raise ValidationError(too_long)
+    return seconds
+
+
+def _long_term_only(caller: Caller, operation_name: str) -> None:
+    if caller.session is not None:
+        raise AccessDenied(f"Cannot call {operation_name} with session credentials")
+
+
+# -- GetSessionToken ----------------------------------------------------------------------
+
+@operation("sts", "GetSessionToken")
+def get_session_token(context: OperationContext, params: Params) -> Output:
+    """Temporary credentials with the permissions of the calling IAM user or root user.
+
+    No policy controls this authentication operation (AWS says so). Users get 900 to
+    129,600 seconds (default 43,200); the root user at most 3,600. Sessions cannot be made
+    from session credentials.
+    """
+    caller = context.caller
+    _long_term_only(caller, "GetSessionToken")
+    if caller.is_root:
+        seconds = min(int(params.get("DurationSeconds") or ROOT_SESSION_MAX_SECONDS), ROOT_SESSION_MAX_SECONDS)
+    else:
+        seconds = int(params.get("DurationSeconds") or 43200)
+    mfa = _check_mfa(context, params)
+    now = context.runtime.now()
+    key_id, secret = sessions.new_key_pair(context.runtime, caller.account_id)
+    session = sessions.Session(
+        kind=caller.kind,
+        account_id=caller.account_id,
+        access_key_id=key_id,
+        secret_access_key=secret,
+        issued_at=int(now.timestamp()),
+        expires_at=int((now + timedelta(seconds=seconds)).timestamp()),
+        user_id=caller.entity_id,
+        user_name=caller.user_name,
+        user_path=_user_path(caller),
+        mfa_authenticated=mfa,
+        mfa_authenticated_at=int(now.timestamp()) if mfa else None,
+    )
+    return {"Credentials": _credentials(context, session)}
+
+
+def _user_path(caller: Caller) -> str:
+    if caller.kind != "User" or not caller.user_name:
+        return "/"
+    prefix = ":user"
+    rest = caller.arn.split(prefix, 1)[1] if prefix in caller.arn else "/"
+    return rest[: len(rest) - len(caller.user_name)] or "/"
+
+
+def _check_mfa(context: OperationContext, params: Params) -> bool:
+    """Verify SerialNumber + TokenCode when given: true when MFA authenticated the caller."""
+    serial, code = params.get("SerialNumber"), params.get("TokenCode")
+    if serial is None and code is None:
+        return False
+    # No MFA device can be registered yet, so no serial number names one of the caller's.
+    raise AccessDenied(
+        "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA "
+        "serial number is valid and associated with this user."
+    )
+
+
+# -- GetFederationToken ---------------------------------------------------------------------
+
+@operation("sts", "GetFederationToken")
+def get_federation_token(context: OperationContext, params: Params) -> Output:
+    """Credentials for a federated user: the calling user's permissions, limited by the
+    session policies passed here (without one, the federated user can do nothing)."""
+    caller = context.caller
+    _long_term_only(caller, "GetFederationToken")
+    name = params["Name"]
+    maximum = ROOT_SESSION_MAX_SECONDS if caller.is_root else 129600
+    seconds = min(int(params.get("DurationSeconds") or 43200), maximum)
+    document, policy_arns = _session_policies(context, params, caller.account_id)
+    tags = dict(validate_tags(params.get("Tags") or []))
+    packed = _check_packed(document, policy_arns, tags)
+    now = context.runtime.now()
+    key_id, secret = sessions.new_key_pair(context.runtime, caller.account_id)
+    session = sessions.Session(
+        kind="FederatedUser",
+        account_id=caller.account_id,
+        access_key_id=key_id,
+        secret_access_key=secret,
+        issued_at=int(now.timestamp()),
+        expires_at=int((now + timedelta(seconds=seconds)).timestamp()),
+        user_id=caller.entity_id,
+        user_name=caller.user_name,
+        federated_name=name,
+        policy=document,
+        policy_arns=policy_arns,
+        tags=tags,
+    )
+    output: dict[str, Any] = {
+        "Credentials": _credentials(context, session),
+        "FederatedUser": {
+            "FederatedUserId": f"{caller.account_id}:{name}",
+            "Arn": arns.federated_user_arn(caller.partition, caller.account_id, name),
+        },
+    }
+    if packed is not None:
+        output["PackedPolicySize"] = packed
+    return output
+
+
+# -- GetAccessKeyInfo --------------------------------------------------------------------------
+
+@operation("sts", "GetAccessKeyInfo")
+def get_access_key_info(context: OperationContext, params: Params) -> Output:
+    """The account an access key belongs to: long-term keys from the store, temporary keys
+    from the account encoded in their id (as AWS encodes it in its key ids)."""
+    key_id = params["AccessKeyId"]
+    account = sessions.account_of_temporary_key(key_id) if key_id.startswith("ASIA") else None
+    if account is None:
+        with context.db.reading() as unit:
+            record = unit.access_keys.get(key_id)
+        if record is None:
+            raise InvalidParameterValue("The access key ID is not valid.")
+        account = record.account_id
+    return {"Account": account}

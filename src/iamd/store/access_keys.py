@@ -39,6 +39,15 @@ class AccessKeyRepository(Repository):
         ).mappings()
         return [_access_key(row) for row in rows]
 
+    def count_for(self, account_id: str, user_id: str | None) -> int:
+        t = schema.access_keys
+        owner = t.c.user_id.is_(None) if user_id is None else t.c.user_id == user_id
+        return int(
+            self.connection.execute(
+                sa.select(sa.func.count()).select_from(t).where(t.c.account_id == account_id, owner)
+            ).scalar_one()
+        )
+
     def set_status(self, access_key_id: str, status: str) -> None:
         t = schema.access_keys
         self.connection.execute(t.update().where(t.c.access_key_id == access_key_id).values(status=status))
@@ -50,6 +59,29 @@ class AccessKeyRepository(Repository):
             .where(t.c.access_key_id == access_key_id)
             .values(last_used_at=when, last_used_region=region, last_used_service=service)
         )
+
+    def record_use_if_stale(
+        self, access_key_id: str, when: datetime, region: str, service: str, stale_before: datetime
+    ) -> bool:
+        """Record a use unless one at or after ``stale_before`` in the same region and service is.
+
+        One conditional UPDATE, so a busy key is not rewritten on every request.
+        """
+        t = schema.access_keys
+        result = self.connection.execute(
+            t.update()
+            .where(
+                t.c.access_key_id == access_key_id,
+                sa.or_(
+                    t.c.last_used_at.is_(None),
+                    t.c.last_used_at < stale_before,
+                    t.c.last_used_region.is_distinct_from(region),
+                    t.c.last_used_service.is_distinct_from(service),
+                ),
+            )
+            .values(last_used_at=when, last_used_region=region, last_used_service=service)
+        )
+        return bool(result.rowcount)
 
     def delete(self, access_key_id: str) -> None:
         t = schema.access_keys

@@ -1,9 +1,177 @@
-"""Managed policies attached to users, groups and roles."""
+"""Managed policies attached to users, groups and roles, and permissions boundaries.
+
+Policy ARNs are stored in the ``aws`` partition. The users, groups and roles tables
+belong to their own repositories; the few reads and the boundary column writes that
+attachments need are done here, by account and lowercased name or by id.
+"""
 
 from __future__ import annotations
 
-from iamd.store.base import Repository
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from iamd.store import schema
+from iamd.store.base import DuplicateKey, Repository
+
+# The table behind each kind of entity a policy can be attached to.
+_TABLES = {"user": schema.users, "group": schema.groups, "role": schema.roles}
+# The kinds that can have a permissions boundary.
+BOUNDED = ("user", "role")
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRef:
+    """A user, group or role, as attachments see it."""
+
+    kind: str
+    id: str
+    account_id: str
+    name: str
+    path: str
+    permissions_boundary_arn: str | None = None
+    service_linked_service: str | None = None  # roles only: set for service-linked roles
 
 
 class AttachmentRepository(Repository):
-    pass
+    # -- the entities ---------------------------------------------------------------
+
+    def entity(self, account_id: str, kind: str, name: str) -> EntityRef | None:
+        t = _TABLES[kind]
+        row = self.connection.execute(
+            sa.select(t).where(t.c.account_id == account_id, t.c.name_lower == name.lower())
+        ).mappings().first()
+        if row is None:
+            return None
+        return EntityRef(
+            kind=kind,
+            id=row["id"],
+            account_id=row["account_id"],
+            name=row["name"],
+            path=row["path"],
+            permissions_boundary_arn=row.get("permissions_boundary_arn"),
+            service_linked_service=row.get("service_linked_service"),
+        )
+
+    def set_boundary(self, kind: str, entity_id: str, policy_arn: str | None) -> None:
+        t = _TABLES[kind]
+        self.connection.execute(t.update().where(t.c.id == entity_id).values(permissions_boundary_arn=policy_arn))
+
+    # -- attachments ------------------------------------------------------------------
+
+    def attach(self, account_id: str, kind: str, entity_id: str, policy_arn: str, at: datetime) -> bool:
+        """Attach a policy; False when it was attached already."""
+        try:
+            self._insert(
+                schema.policy_attachments,
+                account_id=account_id, entity_kind=kind, entity_id=entity_id, policy_arn=policy_arn, attached_at=at,
+            )
+        except DuplicateKey:
+            return False
+        return True
+
+    def detach(self, kind: str, entity_id: str, policy_arn: str) -> bool:
+        """Detach a policy; False when it was not attached."""
+        t = schema.policy_attachments
+        result = self.connection.execute(
+            t.delete().where(t.c.entity_kind == kind, t.c.entity_id == entity_id, t.c.policy_arn == policy_arn)
+        )
+        return bool(result.rowcount)
+
+    def is_attached(self, kind: str, entity_id: str, policy_arn: str) -> bool:
+        t = schema.policy_attachments
+        return self.connection.execute(
+            sa.select(t.c.policy_arn).where(
+                t.c.entity_kind == kind, t.c.entity_id == entity_id, t.c.policy_arn == policy_arn
+            )
+        ).first() is not None
+
+    def policies_of(self, kind: str, entity_id: str) -> list[str]:
+        """The ARNs of the policies attached to an entity, in the order they were attached."""
+        t = schema.policy_attachments
+        rows = self.connection.execute(
+            sa.select(t.c.policy_arn)
+            .where(t.c.entity_kind == kind, t.c.entity_id == entity_id)
+            .order_by(t.c.attached_at, t.c.policy_arn)
+        )
+        return [row.policy_arn for row in rows]
+
+    def count_for_entity(self, kind: str, entity_id: str) -> int:
+        t = schema.policy_attachments
+        return int(
+            self.connection.execute(
+                sa.select(sa.func.count()).where(t.c.entity_kind == kind, t.c.entity_id == entity_id)
+            ).scalar_one()
+        )
+
+    def attachment_count(self, account_id: str, policy_arn: str) -> int:
+        t = schema.policy_attachments
+        return int(
+            self.connection.execute(
+                sa.select(sa.func.count()).where(t.c.account_id == account_id, t.c.policy_arn == policy_arn)
+            ).scalar_one()
+        )
+
+    def attachment_counts(self, account_id: str) -> dict[str, int]:
+        """AttachmentCount of every policy attached to anything in the account."""
+        t = schema.policy_attachments
+        rows = self.connection.execute(
+            sa.select(t.c.policy_arn, sa.func.count().label("n"))
+            .where(t.c.account_id == account_id)
+            .group_by(t.c.policy_arn)
+        )
+        return {row.policy_arn: int(row.n) for row in rows}
+
+    def boundary_count(self, account_id: str, policy_arn: str) -> int:
+        total = 0
+        for kind in BOUNDED:
+            t = _TABLES[kind]
+            total += int(
+                self.connection.execute(
+                    sa.select(sa.func.count()).where(
+                        t.c.account_id == account_id, t.c.permissions_boundary_arn == policy_arn
+                    )
+                ).scalar_one()
+            )
+        return total
+
+    def boundary_counts(self, account_id: str) -> dict[str, int]:
+        """PermissionsBoundaryUsageCount of every policy used as a boundary in the account."""
+        counts: dict[str, int] = {}
+        for kind in BOUNDED:
+            t = _TABLES[kind]
+            rows = self.connection.execute(
+                sa.select(t.c.permissions_boundary_arn, sa.func.count().label("n"))
+                .where(t.c.account_id == account_id, t.c.permissions_boundary_arn.is_not(None))
+                .group_by(t.c.permissions_boundary_arn)
+            )
+            for row in rows:
+                counts[row.permissions_boundary_arn] = counts.get(row.permissions_boundary_arn, 0) + int(row.n)
+        return counts
+
+    def attached_entities(self, account_id: str, policy_arn: str) -> list[EntityRef]:
+        """The users, groups and roles a policy is attached to."""
+        a = schema.policy_attachments
+        found: list[EntityRef] = []
+        for kind, t in _TABLES.items():
+            rows = self.connection.execute(
+                sa.select(t.c.id, t.c.name, t.c.path)
+                .join(a, sa.and_(a.c.entity_id == t.c.id, a.c.entity_kind == kind))
+                .where(a.c.account_id == account_id, a.c.policy_arn == policy_arn)
+            )
+            found.extend(EntityRef(kind, row.id, account_id, row.name, row.path) for row in rows)
+        return found
+
+    def bounded_entities(self, account_id: str, policy_arn: str) -> list[EntityRef]:
+        """The users and roles that use a policy as their permissions boundary."""
+        found: list[EntityRef] = []
+        for kind in BOUNDED:
+            t = _TABLES[kind]
+            rows = self.connection.execute(
+                sa.select(t.c.id, t.c.name, t.c.path).where(
+                    t.c.account_id == account_id, t.c.permissions_boundary_arn == policy_arn
+                )
+            )
+            found.extend(EntityRef(kind, row.id, account_id, row.name, row.path, policy_arn) for row in rows)
+        return found

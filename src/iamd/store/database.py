@@ -25,6 +25,7 @@ from iamd.store.credentials import CredentialRepository
 from iamd.store.groups import GroupRepository
 from iamd.store.inline_policies import InlinePolicyRepository
 from iamd.store.instance_profiles import InstanceProfileRepository
+from iamd.store.lookup import LookupRepository
 from iamd.store.policies import PolicyRepository
 from iamd.store.roles import RoleRepository
 from iamd.store.server_certificates import ServerCertificateRepository
@@ -56,6 +57,7 @@ class UnitOfWork:
         self.server_certificates = ServerCertificateRepository(connection)
         self.aliases = AliasRepository(connection)
         self.tags = TagRepository(connection)
+        self.lookup = LookupRepository(connection)
         self._dirty = False
 
     def mark_changed(self) -> None:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 
 from iamd.store import schema
-from iamd.store.base import Repository
+from iamd.store.base import DuplicateKey, Repository
 from iamd.store.records import UserRecord
+
+# Credentials that must be removed before a user can be deleted, as (what, table).
+_DEPENDENTS: tuple[tuple[str, sa.Table], ...] = (
+    ("access-keys", schema.access_keys),
+    ("signing-certificates", schema.signing_certificates),
+    ("ssh-public-keys", schema.ssh_public_keys),
+    ("service-specific-credentials", schema.service_specific_credentials),
+)
 
 
 class UserRepository(Repository):
@@ -28,29 +40,91 @@ class UserRepository(Repository):
         row = self.connection.execute(
             sa.select(t).where(t.c.account_id == account_id, t.c.name_lower == name.lower())
         ).mappings().first()
-        return _user(row) if row else None
+        return user_from_row(row) if row else None
 
     def get(self, user_id: str) -> UserRecord | None:
         t = schema.users
         row = self.connection.execute(sa.select(t).where(t.c.id == user_id)).mappings().first()
-        return _user(row) if row else None
+        return user_from_row(row) if row else None
+
+    def get_many(self, user_ids: Sequence[str]) -> dict[str, UserRecord]:
+        if not user_ids:
+            return {}
+        t = schema.users
+        rows = self.connection.execute(sa.select(t).where(t.c.id.in_(list(user_ids)))).mappings()
+        return {row["id"]: user_from_row(row) for row in rows}
 
     def list(
         self, account_id: str, path_prefix: str = "/", after: str | None = None, limit: int = 100
-    ) -> list[UserRecord]:
+    ) -> builtins.list[UserRecord]:
         """Users ordered by name; ``after`` is the lowercased name to continue after."""
         t = schema.users
         query = sa.select(t).where(t.c.account_id == account_id, t.c.path.startswith(path_prefix, autoescape=True))
         if after is not None:
             query = query.where(t.c.name_lower > after)
         rows = self.connection.execute(query.order_by(t.c.name_lower).limit(limit)).mappings()
-        return [_user(row) for row in rows]
+        return [user_from_row(row) for row in rows]
+
+    def count(self, account_id: str) -> int:
+        t = schema.users
+        return int(
+            self.connection.execute(
+                sa.select(sa.func.count()).select_from(t).where(t.c.account_id == account_id)
+            ).scalar_one()
+        )
+
+    def update(self, user_id: str, *, name: str, path: str) -> None:
+        """Rename or move a user; a taken name raises ``DuplicateKey``."""
+        t = schema.users
+        self._update(t.update().where(t.c.id == user_id).values(name=name, name_lower=name.lower(), path=path))
+
+    def set_permissions_boundary(self, user_id: str, arn: str | None) -> None:
+        t = schema.users
+        self.connection.execute(t.update().where(t.c.id == user_id).values(permissions_boundary_arn=arn))
+
+    def set_password_last_used(self, user_id: str, when: datetime) -> None:
+        t = schema.users
+        self.connection.execute(t.update().where(t.c.id == user_id).values(password_last_used=when))
+
+    def dependents(self, user_id: str) -> builtins.list[str]:
+        """What still hangs on a user, in AWS's order of DeleteConflict checks.
+
+        Any of ``access-keys``, ``signing-certificates``, ``ssh-public-keys``,
+        ``service-specific-credentials``, ``inline-policies``, ``attached-policies``, ``groups``.
+        """
+        found: builtins.list[str] = []
+        for what, table in _DEPENDENTS:
+            if self._exists(sa.select(table.c.user_id).where(table.c.user_id == user_id)):
+                found.append(what)
+        inline, attached = schema.inline_policies, schema.policy_attachments
+        if self._exists(
+            sa.select(inline.c.entity_id).where(inline.c.entity_kind == "user", inline.c.entity_id == user_id)
+        ):
+            found.append("inline-policies")
+        if self._exists(
+            sa.select(attached.c.entity_id).where(attached.c.entity_kind == "user", attached.c.entity_id == user_id)
+        ):
+            found.append("attached-policies")
+        members = schema.group_members
+        if self._exists(sa.select(members.c.user_id).where(members.c.user_id == user_id)):
+            found.append("groups")
+        return found
 
     def delete(self, user_id: str) -> None:
         self.connection.execute(schema.users.delete().where(schema.users.c.id == user_id))
 
+    def _exists(self, query: sa.Select[tuple[str]]) -> bool:
+        return self.connection.execute(query.limit(1)).first() is not None
 
-def _user(row: RowMapping) -> UserRecord:
+    def _update(self, statement: sa.Update) -> None:
+        try:
+            with self.connection.begin_nested():
+                self.connection.execute(statement)
+        except sa.exc.IntegrityError as exc:
+            raise DuplicateKey(str(exc.orig)) from exc
+
+
+def user_from_row(row: RowMapping) -> UserRecord:
     return UserRecord(
         id=row["id"],
         account_id=row["account_id"],

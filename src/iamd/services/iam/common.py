@@ -29,8 +29,8 @@ def already_exists(kind: str, name: str) -> EntityAlreadyExists:
 
 
 def quota_exceeded(quota_name: str, limit: int) -> LimitExceeded:
-    """``Cannot exceed quota for UsersPerAccount: 5000.``"""
-    return LimitExceeded(f"Cannot exceed quota for {quota_name}: {limit}.")
+    """``Cannot exceed quota for UsersPerAccount: 5000`` (AWS ends it without a period)."""
+    return LimitExceeded(f"Cannot exceed quota for {quota_name}: {limit}")
 
 
 def delete_conflict(what: str) -> DeleteConflict:

@@ -1,25 +1,159 @@
-"""IAM users."""
+"""IAM users: create, read, rename, delete and tag them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from iamd.services import arns
+from iamd.protocol.errors import InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
+from iamd.services import arns, identifiers
+from iamd.services.iam import common, tagging
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
-from iamd.store import UserRecord
+from iamd.store import DuplicateKey, UnitOfWork, UserRecord
+
+# A managed policy ARN: customer managed (12-digit account) or AWS managed.
+_POLICY_ARN = re.compile(r"arn:[a-z0-9-]+:iam::(?:[0-9]{12}|aws):policy/[\x21-\x7e]+")
+
+# DeleteUser's refusals, keyed by what the store says still hangs on the user.
+_DELETE_CONFLICTS = {
+    "access-keys": "delete access keys",
+    "signing-certificates": "delete signing certificates",
+    "ssh-public-keys": "delete SSH public keys",
+    "service-specific-credentials": "delete service specific credentials",
+    "inline-policies": "delete policies",
+    "attached-policies": "detach all policies",
+    "groups": "remove users from group",
+}
+
+NON_USER_MESSAGE = "Must specify userName when calling with non-User credentials"
+
+
+def quota_exceeded(quota_name: str, limit: int) -> LimitExceeded:
+    """``Cannot exceed quota for AccessKeysPerUser: 2`` (AWS puts no full stop here)."""
+    return LimitExceeded(f"Cannot exceed quota for {quota_name}: {limit}")
+
+
+def user_arn(context: OperationContext, user: UserRecord) -> str:
+    return arns.iam_arn(context.caller.partition, user.account_id, "user", user.path, user.name)
 
 
 def user_shape(context: OperationContext, user: UserRecord) -> dict[str, Any]:
+    """A user as List* operations show it: no boundary, no tags."""
     shape: dict[str, Any] = {
         "Path": user.path,
         "UserName": user.name,
         "UserId": user.id,
-        "Arn": arns.iam_arn(context.caller.partition, user.account_id, "user", user.path, user.name),
+        "Arn": user_arn(context, user),
         "CreateDate": user.created_at,
     }
     if user.password_last_used is not None:
         shape["PasswordLastUsed"] = user.password_last_used
+    return shape
+
+
+def full_user_shape(context: OperationContext, unit: UnitOfWork, user: UserRecord) -> dict[str, Any]:
+    """A user as CreateUser and GetUser show it: with its boundary and tags."""
+    shape = user_shape(context, user)
+    if user.permissions_boundary_arn:
+        shape["PermissionsBoundary"] = {
+            "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+            "PermissionsBoundaryArn": common.arn_in_partition(user.permissions_boundary_arn, context.caller.partition),
+        }
+    tags = tagging.tags_shape(unit, "user", user.id)
+    if tags:
+        shape["Tags"] = tags
+    return shape
+
+
+def find_user(context: OperationContext, unit: UnitOfWork, name: str) -> UserRecord:
+    """The caller's account's user of that name, or ``NoSuchEntity``."""
+    user = unit.users.get_by_name(context.caller.account_id, name)
+    if user is None:
+        raise common.no_such_entity("user", name)
+    return user
+
+
+def target_user(context: OperationContext, unit: UnitOfWork, name: str | None) -> UserRecord | None:
+    """The user an optional ``UserName`` names: that user, else the caller (None for root).
+
+    Credentials of roles and federated users belong to no IAM user, so those callers must
+    name one, as AWS requires.
+    """
+    if name is not None:
+        return find_user(context, unit, name)
+    if context.caller.is_root:
+        return None
+    if context.caller.kind == "User" and context.caller.entity_id:
+        user = unit.users.get(context.caller.entity_id)
+        if user is not None:
+            return user
+        raise common.no_such_entity("user", context.caller.user_name or "")
+    raise ValidationError(NON_USER_MESSAGE)
+
+
+def _boundary_arn(context: OperationContext, unit: UnitOfWork, arn: str) -> str:
+    """Check a PermissionsBoundary ARN and return it as stored (``aws`` partition)."""
+    # Imported here: the managed policy module builds on users (attachments), not the reverse.
+    from iamd.services.iam import managed_policies
+
+    if not _POLICY_ARN.fullmatch(arn):
+        raise InvalidInput(f"ARN {arn} is not valid.")
+    policy = managed_policies.resolve_policy(unit, context.caller.account_id, arn)
+    if policy is None:
+        raise NoSuchEntity(f"Scope ARN: {arn} does not exist or is not attachable.")
+    return policy.arn
+
+
+@operation("iam", "CreateUser")
+def create_user(context: OperationContext, params: Params) -> Output:
+    name = params["UserName"]
+    account_id = context.caller.account_id
+    tags = params.get("Tags") or []
+    tagging.validate(tags)
+    with context.db.transaction() as unit:
+        if unit.users.get_by_name(account_id, name) is not None:
+            raise common.already_exists("user", name)
+        boundary = _boundary_arn(context, unit, params["PermissionsBoundary"]) if "PermissionsBoundary" in params else None
+        limit = context.quotas.users_per_account
+        if unit.users.count(account_id) >= limit:
+            raise quota_exceeded("UsersPerAccount", limit)
+        user = UserRecord(
+            id=identifiers.unique_id("user", context.runtime.random_bytes),
+            account_id=account_id,
+            name=name,
+            path=params.get("Path", "/"),
+            created_at=context.runtime.now(),
+            permissions_boundary_arn=boundary,
+        )
+        try:
+            unit.users.add(user)
+        except DuplicateKey:
+            raise common.already_exists("user", name) from None
+        if tags:
+            tagging.tag(context, unit, "user", user.id, tags)
+        unit.mark_changed()
+        return {"User": full_user_shape(context, unit, user)}
+
+
+@operation("iam", "GetUser")
+def get_user(context: OperationContext, params: Params) -> Output:
+    with context.db.reading() as unit:
+        user = target_user(context, unit, params.get("UserName"))
+        if user is None:
+            return {"User": _root_user_shape(context, unit)}
+        return {"User": full_user_shape(context, unit, user)}
+
+
+def _root_user_shape(context: OperationContext, unit: UnitOfWork) -> dict[str, Any]:
+    # AWS describes the root user with the account id as its id and no name or path.
+    account = unit.accounts.get(context.caller.account_id)
+    shape: dict[str, Any] = {
+        "UserId": context.caller.account_id,
+        "Arn": arns.root_arn(context.caller.partition, context.caller.account_id),
+    }
+    if account is not None:
+        shape["CreateDate"] = account.created_at
     return shape
 
 
@@ -32,8 +166,56 @@ def list_users(context: OperationContext, params: Params) -> Output:
             lambda after, limit: unit.users.list(context.caller.account_id, prefix, after, limit),
             key=lambda user: user.name.lower(),
         )
-        output: dict[str, Any] = {"Users": [user_shape(context, u) for u in found]}
-    output["IsTruncated"] = marker is not None
-    if marker is not None:
-        output["Marker"] = marker
-    return output
+        return common.paged({}, "Users", [user_shape(context, u) for u in found], marker)
+
+
+@operation("iam", "UpdateUser")
+def update_user(context: OperationContext, params: Params) -> Output:
+    with context.db.transaction() as unit:
+        user = find_user(context, unit, params["UserName"])
+        new_name = params.get("NewUserName", user.name)
+        new_path = params.get("NewPath", user.path)
+        if new_name.lower() != user.name.lower() and unit.users.get_by_name(user.account_id, new_name) is not None:
+            raise common.already_exists("user", new_name)
+        try:
+            unit.users.update(user.id, name=new_name, path=new_path)
+        except DuplicateKey:
+            raise common.already_exists("user", new_name) from None
+        unit.mark_changed()
+    return None
+
+
+@operation("iam", "DeleteUser")
+def delete_user(context: OperationContext, params: Params) -> Output:
+    with context.db.transaction() as unit:
+        user = find_user(context, unit, params["UserName"])
+        blockers = unit.users.dependents(user.id)
+        if blockers:
+            raise common.delete_conflict(_DELETE_CONFLICTS[blockers[0]])
+        unit.tags.remove_all("user", user.id)
+        unit.users.delete(user.id)
+        unit.mark_changed()
+    return None
+
+
+@operation("iam", "TagUser")
+def tag_user(context: OperationContext, params: Params) -> Output:
+    with context.db.transaction() as unit:
+        user = find_user(context, unit, params["UserName"])
+        tagging.tag(context, unit, "user", user.id, params["Tags"])
+    return None
+
+
+@operation("iam", "UntagUser")
+def untag_user(context: OperationContext, params: Params) -> Output:
+    with context.db.transaction() as unit:
+        user = find_user(context, unit, params["UserName"])
+        tagging.untag(unit, "user", user.id, params["TagKeys"])
+    return None
+
+
+@operation("iam", "ListUserTags")
+def list_user_tags(context: OperationContext, params: Params) -> Output:
+    with context.db.reading() as unit:
+        user = find_user(context, unit, params["UserName"])
+        return tagging.list_tags_output(params, unit, "user", user.id)

@@ -1,0 +1,419 @@
+"""Authorization of every API call: the one place that loads a caller's policies and asks
+the policy engine.
+
+Each operation maps, through the data table ``authz_actions.json``, to its IAM action,
+the resource it acts on and the condition keys it supplies (after AWS's Service
+Authorization Reference for IAM and STS). The request context holds AWS's global keys
+(aws:CurrentTime, aws:SourceIp, aws:PrincipalTag/*, aws:MultiFactorAuthPresent, ...) and
+the operation's own (aws:RequestTag/*, iam:PermissionsBoundary, iam:PolicyARN, ...).
+
+The caller's policies are those AWS evaluates: an IAM user's inline and attached policies
+plus those of each of its groups, and its permissions boundary; a role session's role
+policies, the role's boundary and the session policies; a federated user's session
+policy intersected with its IAM user's policies. The root user is never restricted by
+identity policies. A denial answers 403 ``AccessDenied`` with AWS's message shapes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from iamd import policy
+from iamd.protocol.errors import AccessDenied
+from iamd.services import arns
+from iamd.services.caller import Caller
+from iamd.services.iam.attachments import effective_documents
+from iamd.services.iam.managed_policies import default_document, resolve_policy
+from iamd.services.operations import OperationContext, Params
+from iamd.services.state_watch import StateWatcher
+from iamd.store import Database, UnitOfWork
+
+log = logging.getLogger("iamd.authz")
+
+# Operations AWS answers whoever calls them, whatever the policies say, or that decide
+# authorization themselves (AssumeRole evaluates the role's trust policy).
+_NOT_AUTHORIZED_HERE = {
+    ("sts", "GetCallerIdentity"),
+    ("sts", "AssumeRole"),
+    ("sts", "AssumeRoleWithSAML"),
+    ("sts", "AssumeRoleWithWebIdentity"),
+    # GetSessionToken authenticates with MFA; AWS says no policy controls it.
+    ("sts", "GetSessionToken"),
+}
+
+# What temporary credentials from GetSessionToken and GetFederationToken cannot call, as
+# AWS documents: no IAM operation (for GetSessionToken credentials, unless the session was
+# MFA-authenticated), and in STS only AssumeRole and GetCallerIdentity (GetCallerIdentity
+# alone for federated users).
+_SESSION_TOKEN_STS = {"AssumeRole", "GetCallerIdentity"}
+_FEDERATED_STS = {"GetCallerIdentity"}
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    action: str
+    resource_type: str
+    param: str | None
+    path_param: str | None
+    defaults_to_caller: bool
+    keys: tuple[str, ...]
+
+
+def _load_table() -> dict[tuple[str, str], ActionSpec]:
+    raw = json.loads((resources.files("iamd.services") / "authz_actions.json").read_text())
+    table = {}
+    for service, operations in raw.items():
+        for name, entry in operations.items():
+            resource = entry["resource"]
+            table[(service, name)] = ActionSpec(
+                action=entry["action"],
+                resource_type=resource["type"],
+                param=resource.get("param"),
+                path_param=resource.get("path_param"),
+                defaults_to_caller=resource.get("default") == "caller",
+                keys=tuple(entry.get("keys", ())),
+            )
+    return table
+
+
+ACTIONS = _load_table()
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The resource of a request: its ARN and what its condition keys need."""
+
+    arn: str
+    account_id: str
+    tags: dict[str, str]
+    permissions_boundary_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class CallerPolicies:
+    """A caller's compiled policies, cached until the stored state changes."""
+
+    policies: policy.PolicySet
+    principal_tags: dict[str, str]
+    identity: tuple[policy.Policy, ...] = ()
+    boundary: policy.Policy | None = None
+    session: tuple[policy.Policy, ...] = ()
+
+
+def _fingerprint(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class Authorizer:
+    """Decides API calls; ``soft`` enforcement logs what it would deny and lets it pass."""
+
+    def __init__(self, db: Database, watcher: StateWatcher, enforcement: str = "enforce") -> None:
+        self._db = db
+        self._watcher = watcher
+        self.enforcement = enforcement
+        self._cache: dict[str, CallerPolicies] = {}
+        self._generation = -1
+        self._lock = threading.Lock()
+
+    # -- the entry point ------------------------------------------------------------
+
+    def authorize(self, context: OperationContext, service: str, operation: str, params: Params) -> None:
+        if (service, operation) in _NOT_AUTHORIZED_HERE:
+            return
+        spec = ACTIONS.get((service, operation))
+        if spec is None:
+            raise AccessDenied(f"No authorization rule is defined for {service}:{operation}.")
+        caller = context.caller
+        _check_session_limits(caller, service, operation, spec.action)
+        if caller.is_root:
+            return  # The root user's identity permissions cannot be restricted.
+        with self._db.reading() as unit:
+            target = self.target(unit, caller, spec, params)
+            loaded = self.caller_policies(unit, caller)
+        request = policy.Request(
+            action=spec.action,
+            resource=target.arn,
+            principal=caller.arn,
+            context=request_context(context, spec, params, target, loaded.principal_tags),
+            resource_account=target.account_id,
+        )
+        decision = loaded.policies.evaluate(request)
+        if decision.allowed:
+            return
+        error = access_denied(caller, spec.action, target.arn, decision)
+        if self.enforcement == "soft":
+            log.warning(
+                "would deny",
+                extra={"request_id": context.request_id, "principal": caller.arn, "action": spec.action,
+                       "resource": target.arn, "reason": decision.explain()},
+            )
+            return
+        raise error
+
+    # -- the caller's side ----------------------------------------------------------
+
+    def caller_policies(self, unit: UnitOfWork, caller: Caller) -> CallerPolicies:
+        generation = self._watcher.generation()
+        if generation != self._generation:
+            with self._lock:
+                self._cache.clear()
+                self._generation = generation
+        session = caller.session
+        key = _fingerprint(
+            caller.kind, caller.entity_id, caller.account_id,
+            None if session is None else (session.policy, session.policy_arns, session.tags),
+        )
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._load(unit, caller)
+            with self._lock:
+                self._cache[key] = cached
+        return cached
+
+    def _load(self, unit: UnitOfWork, caller: Caller) -> CallerPolicies:
+        identity: list[tuple[str, str]] = []
+        boundary: tuple[str, str] | None = None
+        tags: dict[str, str] = {}
+        session = caller.session
+        account = caller.account_id
+        if caller.kind in ("User", "FederatedUser") and (caller.entity_id or (session and session.user_id)):
+            user_id = caller.entity_id or (session.user_id if session else None)
+            assert user_id is not None
+            info = unit.lookup.by_id("user", user_id)
+            if info is not None:
+                identity += effective_documents(unit, account, "user", user_id)
+                for group_id in unit.lookup.group_ids_of_user(user_id):
+                    identity += effective_documents(unit, account, "group", group_id)
+                boundary = _boundary(unit, account, info.permissions_boundary_arn)
+                tags = dict(unit.tags.list("user", user_id))
+        elif caller.kind == "AssumedRole" and session is not None and session.role_id:
+            info = unit.lookup.by_id("role", session.role_id)
+            if info is not None:
+                identity += effective_documents(unit, account, "role", session.role_id)
+                boundary = _boundary(unit, account, info.permissions_boundary_arn)
+                tags = dict(unit.tags.list("role", session.role_id))
+        if session is not None:
+            tags.update(session.tags)
+        session_policies: list[tuple[str, str]] = []
+        if session is not None and session.kind in ("AssumedRole", "FederatedUser"):
+            if session.policy:
+                session_policies.append(("session policy", session.policy))
+            for arn in session.policy_arns:
+                ref = resolve_policy(unit, account, arn)
+                if ref is not None:
+                    session_policies.append((ref.arn, default_document(unit, ref)))
+            if session.kind == "FederatedUser" and not session_policies:
+                # A federated user without a session policy has no permissions.
+                session_policies.append(("session policy", '{"Version":"2012-10-17","Statement":[]}'))
+        identity_parsed = tuple(_named(name, document, "identity") for name, document in identity)
+        boundary_parsed = _named(*boundary, "boundary") if boundary else None
+        session_parsed = tuple(_named(name, document, "session") for name, document in session_policies)
+        compiled = policy.PolicySet(
+            identity_policies=identity_parsed,
+            permissions_boundary=boundary_parsed,
+            session_policies=session_parsed,
+        )
+        return CallerPolicies(compiled, tags, identity_parsed, boundary_parsed, session_parsed)
+
+    # -- the resource's side --------------------------------------------------------
+
+    def target(self, unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: Params) -> Target:
+        return resolve_target(unit, caller, spec, params)
+
+
+def _check_session_limits(caller: Caller, service: str, operation: str, action: str) -> None:
+    session = caller.session
+    if session is None or session.kind == "AssumedRole":
+        return
+    if session.kind == "FederatedUser":
+        allowed_sts = _FEDERATED_STS
+        iam_allowed = False
+    else:
+        allowed_sts = _SESSION_TOKEN_STS
+        iam_allowed = session.mfa_authenticated
+    if (service == "sts" and operation not in allowed_sts) or (service == "iam" and not iam_allowed):
+        raise AccessDenied(
+            f"User: {caller.arn} is not authorized to perform: {action} because the request was "
+            "made with temporary credentials that cannot call this operation"
+        )
+
+
+def _named(name: str, document: str, kind: str) -> policy.Policy:
+    # Stored documents were validated when written; read them as AWS does documents
+    # stored before a rule tightened, and without re-checking quotas.
+    return policy.parse(document, kind=kind, name=name, max_size=None, strict=False)
+
+
+def _boundary(unit: UnitOfWork, account_id: str, arn: str | None) -> tuple[str, str] | None:
+    if not arn:
+        return None
+    ref = resolve_policy(unit, account_id, arn)
+    if ref is None:
+        # A boundary whose policy no longer exists allows nothing.
+        return (arn, '{"Version":"2012-10-17","Statement":[]}')
+    return (ref.arn, default_document(unit, ref))
+
+
+_ARN_KINDS = {"user", "group", "role", "instance-profile", "server-certificate"}
+
+
+def resolve_target(unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: Params) -> Target:
+    account = caller.account_id
+    partition = caller.partition
+    kind = spec.resource_type
+    value = params.get(spec.param) if spec.param else None
+    if kind == "*":
+        return Target("*", account, {})
+    if kind in _ARN_KINDS:
+        if value is None and spec.defaults_to_caller:
+            if caller.kind == "User" and caller.user_name:
+                value = caller.user_name
+            else:
+                return Target(caller.principal_arn or caller.arn, account, {})
+        if value is None:
+            return Target("*", account, {})
+        name = str(value)
+        if spec.path_param is not None:
+            path = params.get(spec.path_param) or "/"
+            return Target(arns.iam_arn(partition, account, kind, path, name), account, {})
+        info = unit.lookup.by_name(account, kind, name)
+        path = info.path if info else "/"
+        tags = dict(unit.tags.list(kind, info.id)) if info else {}
+        boundary = info.permissions_boundary_arn if info else None
+        return Target(arns.iam_arn(partition, account, kind, path, name), account, tags, boundary)
+    if kind == "policy":
+        if spec.path_param is not None:
+            path = params.get(spec.path_param) or "/"
+            return Target(arns.iam_arn(partition, account, "policy", path, str(value)), account, {})
+        arn = str(value) if value else "*"
+        ref = resolve_policy(unit, account, arn) if value else None
+        tags = dict(unit.tags.list("policy", ref.policy_id)) if ref and not ref.aws_managed else {}
+        owner = arn.split(":")[4] if arn.count(":") >= 5 else account
+        return Target(arn, owner or account, tags)
+    if value and isinstance(value, str) and value.startswith("arn:"):
+        return Target(value, value.split(":")[4] or account, {})
+    if kind == "federated-user" and value:
+        return Target(arns.federated_user_arn(partition, account, str(value)), account, {})
+    if kind in ("mfa", "saml-provider", "oidc-provider") and value:
+        if kind == "mfa":
+            path = params.get("Path") or "/"
+            return Target(arns.iam_arn(partition, account, "mfa", path, str(value)), account, {})
+        return Target(f"arn:{partition}:iam::{account}:{kind}/{value}", account, {})
+    return Target("*", account, {})
+
+
+# -- the request context ------------------------------------------------------------------
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def global_context(context: OperationContext, principal_tags: dict[str, str]) -> dict[str, Any]:
+    """AWS's global condition keys for the request, as far as they apply to the caller."""
+    caller = context.caller
+    now = context.runtime.now()
+    keys: dict[str, Any] = {
+        "aws:CurrentTime": _iso(now),
+        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:SecureTransport": context.secure_transport,
+        "aws:SourceIp": context.source_ip,
+        "aws:UserAgent": context.user_agent,
+        "aws:PrincipalArn": caller.principal_arn or caller.arn,
+        "aws:PrincipalAccount": caller.account_id,
+        "aws:PrincipalType": caller.kind,
+        "aws:userid": caller.user_id,
+        "aws:RequestedRegion": caller.region,
+        "aws:ViaAWSService": False,
+    }
+    if caller.kind == "User" and caller.user_name:
+        keys["aws:username"] = caller.user_name
+    for key, value in principal_tags.items():
+        keys[f"aws:PrincipalTag/{key}"] = value
+    session = caller.session
+    if session is not None:
+        keys["aws:TokenIssueTime"] = _iso(session.issue_time)
+        keys["aws:MultiFactorAuthPresent"] = session.mfa_authenticated
+        if session.mfa_authenticated and session.mfa_authenticated_at is not None:
+            keys["aws:MultiFactorAuthAge"] = str(max(0, int(now.timestamp()) - session.mfa_authenticated_at))
+        if session.source_identity:
+            keys["aws:SourceIdentity"] = session.source_identity
+        if session.session_name:
+            keys["aws:RoleSessionName"] = session.session_name
+    return keys
+
+
+def request_context(
+    context: OperationContext, spec: ActionSpec, params: Params, target: Target, principal_tags: dict[str, str]
+) -> dict[str, Any]:
+    keys = global_context(context, principal_tags)
+    wanted = spec.keys
+    if "aws:TagKeys" in wanted:
+        if "Tags" in params:
+            keys["aws:TagKeys"] = [tag["Key"] for tag in params.get("Tags") or []]
+        elif "TagKeys" in params:
+            keys["aws:TagKeys"] = list(params.get("TagKeys") or [])
+    if "aws:RequestTag/${TagKey}" in wanted:
+        for tag in params.get("Tags") or []:
+            keys[f"aws:RequestTag/{tag['Key']}"] = tag.get("Value", "")
+    if "aws:ResourceTag/${TagKey}" in wanted:
+        for key, value in target.tags.items():
+            keys[f"aws:ResourceTag/{key}"] = value
+            if "iam:ResourceTag/${TagKey}" in wanted:
+                keys[f"iam:ResourceTag/{key}"] = value
+    if "iam:PermissionsBoundary" in wanted:
+        boundary = params.get("PermissionsBoundary") or target.permissions_boundary_arn
+        if spec.action in ("iam:PutUserPermissionsBoundary", "iam:PutRolePermissionsBoundary"):
+            boundary = params.get("PermissionsBoundary")
+        if boundary:
+            keys["iam:PermissionsBoundary"] = boundary
+    if "iam:PolicyARN" in wanted and params.get("PolicyArn"):
+        keys["iam:PolicyARN"] = params["PolicyArn"]
+    if "iam:AWSServiceName" in wanted and params.get("AWSServiceName"):
+        keys["iam:AWSServiceName"] = params["AWSServiceName"]
+    return keys
+
+
+# -- the answer -----------------------------------------------------------------------------
+
+_DENY_PLACES = {
+    "identity": "an identity-based policy",
+    "resource": "a resource-based policy",
+    "boundary": "a permissions boundary",
+    "session": "a session policy",
+    "scp": "a service control policy",
+    "rcp": "a resource control policy",
+    "endpoint": "a VPC endpoint policy",
+}
+_MISSING_ALLOW = {
+    "identity": "no identity-based policy allows",
+    "boundary": "no permissions boundary allows",
+    "session": "no session policy allows",
+    "scp": "no service control policy allows",
+    "rcp": "no resource control policy allows",
+    "resource": "no resource-based policy allows",
+}
+
+
+def access_denied(caller: Caller, action: str, resource: str, decision: policy.Decision) -> AccessDenied:
+    """AccessDenied with AWS's message: who, what, on which resource, and why."""
+    head = f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}"
+    trace = decision.trace
+    if decision.effect == "ExplicitDeny":
+        place = next((st.policy_type for st in trace.decisive), "identity")
+        return AccessDenied(f"{head} with an explicit deny in {_DENY_PLACES.get(place, 'a policy')}")
+    missing = "identity"
+    identity = trace.summaries.get("identity")
+    if identity is not None and identity.outcome == "Allow":
+        for kind in ("boundary", "session", "scp", "rcp"):
+            summary = trace.summaries.get(kind)
+            if summary is not None and summary.outcome not in ("Allow", "NotApplicable"):
+                missing = kind
+                break
+    return AccessDenied(f"{head} because {_MISSING_ALLOW[missing]} the {action} action")
