@@ -178,27 +178,16 @@ class Authorizer:
         return cached
 
     def _load(self, unit: UnitOfWork, caller: Caller) -> CallerPolicies:
-        identity: list[tuple[str, str]] = []
-        boundary: tuple[str, str] | None = None
-        tags: dict[str, str] = {}
         session = caller.session
         account = caller.account_id
-        if caller.kind in ("User", "FederatedUser") and (caller.entity_id or (session and session.user_id)):
+        owned = EntityPolicies([], None, {})
+        if caller.kind in ("User", "FederatedUser"):
             user_id = caller.entity_id or (session.user_id if session else None)
-            assert user_id is not None
-            info = unit.lookup.by_id("user", user_id)
-            if info is not None:
-                identity += effective_documents(unit, account, "user", user_id)
-                for group_id in unit.lookup.group_ids_of_user(user_id):
-                    identity += effective_documents(unit, account, "group", group_id)
-                boundary = _boundary(unit, account, info.permissions_boundary_arn)
-                tags = dict(unit.tags.list("user", user_id))
+            if user_id:
+                owned = entity_policies(unit, account, "user", user_id)
         elif caller.kind == "AssumedRole" and session is not None and session.role_id:
-            info = unit.lookup.by_id("role", session.role_id)
-            if info is not None:
-                identity += effective_documents(unit, account, "role", session.role_id)
-                boundary = _boundary(unit, account, info.permissions_boundary_arn)
-                tags = dict(unit.tags.list("role", session.role_id))
+            owned = entity_policies(unit, account, "role", session.role_id)
+        identity, boundary, tags = owned.identity, owned.boundary, dict(owned.tags)
         if session is not None:
             tags.update(session.tags)
         session_policies: list[tuple[str, str]] = []
@@ -243,6 +232,30 @@ def _check_session_limits(caller: Caller, service: str, operation: str, action: 
             f"User: {caller.arn} is not authorized to perform: {action} because the request was "
             "made with temporary credentials that cannot call this operation"
         )
+
+
+@dataclass(frozen=True)
+class EntityPolicies:
+    """An IAM user's, group's or role's policies as (name, document) pairs, and its tags."""
+
+    identity: list[tuple[str, str]]
+    boundary: tuple[str, str] | None
+    tags: dict[str, str]
+
+
+def entity_policies(unit: UnitOfWork, account_id: str, kind: str, entity_id: str) -> EntityPolicies:
+    """The identity policies AWS evaluates for an entity: for a user its own inline and
+    attached policies and those of each of its groups, for a group or role its own; plus
+    the entity's permissions boundary (users and roles) and tags."""
+    info = unit.lookup.by_id(kind, entity_id)
+    if info is None:
+        return EntityPolicies([], None, {})
+    identity = effective_documents(unit, account_id, kind, entity_id)
+    if kind == "user":
+        for group_id in unit.lookup.group_ids_of_user(entity_id):
+            identity += effective_documents(unit, account_id, "group", group_id)
+    tags = dict(unit.tags.list(kind, entity_id)) if kind in ("user", "role") else {}
+    return EntityPolicies(identity, _boundary(unit, account_id, info.permissions_boundary_arn), tags)
 
 
 def _named(name: str, document: str, kind: str) -> policy.Policy:

@@ -106,6 +106,7 @@ roles = Table(
     Column("last_used_at", UTCDateTime(), nullable=True),
     Column("last_used_region", String(32), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("max_signin_session_duration", Integer, nullable=True),
     UniqueConstraint("account_id", "name_lower", name="uq_roles_account_name"),
 )
 
@@ -246,4 +247,105 @@ service_specific_credentials = Table(
     Column("password_sealed", LargeBinary, nullable=False),
     Column("status", String(16), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=True),
+)
+
+# -- passwords, MFA, the audit trail (migration 0003) ------------------------------------
+
+# A console password: ``id`` is the user's id, or ``root-ACCOUNT`` for the root user.
+login_profiles = Table(
+    "login_profiles",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("password_hash", Text, nullable=False),
+    Column("password_reset_required", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("password_changed_at", UTCDateTime(), nullable=False),
+    Column("failed_attempts", Integer, nullable=False),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    Column("last_used_at", UTCDateTime(), nullable=True),
+)
+
+# Earlier password hashes of a login profile, for PasswordReusePrevention.
+password_history = Table(
+    "password_history",
+    metadata,
+    Column("login_profile_id", String(64), ForeignKey("login_profiles.id", ondelete="CASCADE"), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+password_policies = Table(
+    "password_policies",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("minimum_length", Integer, nullable=False),
+    Column("require_symbols", Integer, nullable=False),
+    Column("require_numbers", Integer, nullable=False),
+    Column("require_uppercase", Integer, nullable=False),
+    Column("require_lowercase", Integer, nullable=False),
+    Column("allow_users_to_change", Integer, nullable=False),
+    Column("max_password_age", Integer, nullable=True),
+    Column("password_reuse_prevention", Integer, nullable=True),
+    Column("hard_expiry", Integer, nullable=True),
+)
+
+# MFA devices. ``serial_number`` is the device's ARN (virtual) or id; a device assigned
+# to the root user has ``assigned_root`` set and no ``user_id``.
+mfa_devices = Table(
+    "mfa_devices",
+    metadata,
+    Column("serial_number", String(512), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(226), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("seed_sealed", LargeBinary, nullable=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("assigned_root", Integer, nullable=False),
+    Column("enabled_at", UTCDateTime(), nullable=True),
+    Column("last_used_step", BigInteger, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# One row per API call or console sign-in, append-only, in CloudTrail's record format.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("sequence", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("account_id", String(12), nullable=False),
+    Column("event_time", UTCDateTime(), nullable=False),
+    Column("event_source", String(64), nullable=False),
+    Column("event_name", String(128), nullable=False),
+    Column("user_name", String(128), nullable=True),
+    Column("principal_arn", String(2048), nullable=True),
+    Column("access_key_id", String(128), nullable=True),
+    Column("read_only", Integer, nullable=False),
+    Column("error_code", String(128), nullable=True),
+    Column("record", Text, nullable=False),
+)
+
+# Access advisor: when each entity last used each service (action NULL) and action.
+service_last_accessed = Table(
+    "service_last_accessed",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("entity_arn", String(2048), primary_key=True),
+    Column("service_namespace", String(64), primary_key=True),
+    Column("action_name", String(128), primary_key=True),
+    Column("last_authenticated", UTCDateTime(), nullable=False),
+    Column("region", String(32), nullable=True),
+    Column("authenticated_entity", String(2048), nullable=True),
+)
+
+credential_reports = Table(
+    "credential_reports",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("generated_at", UTCDateTime(), nullable=False),
+    Column("content", Text, nullable=False),
 )
