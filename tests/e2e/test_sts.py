@@ -270,3 +270,25 @@ def test_expired_and_tampered_tokens(keyed_server: RunningServer) -> None:
         keyed_server.client("sts", access_key_id=live.access_key_id, secret_access_key=live.secret_access_key,
                             session_token=sessions.issue(other_box, live)).get_caller_identity()
     assert info.value.response["Error"]["Code"] == "InvalidClientTokenId"
+
+
+def test_decode_authorization_message(keyed_server: RunningServer) -> None:
+    from iamd import policy
+    from iamd.services import authorization_messages
+
+    box = SecretBox(base64.b64decode(MASTER_KEY))
+    decision = policy.evaluate(
+        policy.Request(action="iam:CreateUser", resource="*", principal=f"arn:aws:iam::{ACCOUNT_ID}:user/bob"),
+        identity_policies=[("deny-all", doc({"Sid": "NoWay", "Effect": "Deny", "Action": "*", "Resource": "*"}))],
+    )
+    message = authorization_messages.encode(box, ACCOUNT_ID, decision)
+    decoded = json.loads(keyed_server.client("sts").decode_authorization_message(EncodedMessage=message)["DecodedMessage"])
+    assert decoded["allowed"] is False and decoded["explicitDeny"] is True
+    assert decoded["matchedStatements"]["items"][0]["statementId"] == "NoWay"
+    assert decoded["context"]["action"] == "iam:CreateUser"
+    status, other = keyed_server.admin("POST", "/_iamd/accounts", {})
+    assert status == 201
+    with pytest.raises(ClientError) as info:
+        keyed_server.client("sts", access_key_id=other["access_key_id"], secret_access_key=other["secret_access_key"]
+                            ).decode_authorization_message(EncodedMessage=message)
+    assert info.value.response["Error"]["Code"] == "InvalidAuthorizationMessageException"
