@@ -1,4 +1,4 @@
-"""The ``iamd`` command: ``iamd serve``, ``iamd accounts create|list``."""
+"""The ``iamd`` command: ``iamd serve``, ``iamd accounts create|list``, ``iamd audit export``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from iamd.server.settings import Settings, SettingsError
 app = typer.Typer(help="iamd: AWS IAM and STS, self-hosted.", no_args_is_help=True, add_completion=False)
 accounts_app = typer.Typer(help="Manage accounts (each with its own root user).", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
+audit_app = typer.Typer(help="The audit trail (CloudTrail records of every call and sign-in).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 err = Console(stderr=True)
 
@@ -56,13 +58,22 @@ def serve(
         ephemeral=ephemeral or None, enforcement=enforcement,
     )
     logs.configure(settings.log_level)
+    # IAMD_AUDIT=off exists only to measure the audit log's cost (bench/audit_overhead.py).
+    audit = os.environ.get("IAMD_AUDIT", "on").lower() not in ("off", "0", "false", "no")
     try:
-        state, created = open_state(settings)
+        state, created = open_state(settings, audit=audit)
     except (StoreError, ServiceError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
     if created is not None:
         state.bootstrapped.append(created)
+    # Everything loaded at start-up (service models, compiled plans, managed policies)
+    # lives as long as the process: keep it out of the garbage collector's full passes,
+    # which would otherwise scan it all and stall requests for tens of milliseconds.
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -174,6 +185,57 @@ def accounts_list(
     else:
         for account in found:
             print(f"{account.id}\t{account.email or ''}\t{account.created_at.isoformat()}")
+
+
+@audit_app.command("export")
+def audit_export(
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    account: Annotated[str | None, typer.Option("--account", help="Only this account's events (12 digits).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only events at or after this ISO 8601 time.")] = None,
+) -> None:
+    """Write the audit trail to stdout as JSON lines, one CloudTrail record per line, oldest first."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from iamd.store import Database, StoreError, sqlite_url
+
+    since_time = None
+    if since is not None:
+        try:
+            since_time = datetime.fromisoformat(since)
+        except ValueError:
+            err.print(f"[red]error:[/red] `{since}` is not an ISO 8601 time.")
+            raise typer.Exit(2) from None
+        since_time = since_time.replace(tzinfo=UTC) if since_time.tzinfo is None else since_time.astimezone(UTC)
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    if not settings.database_url and not (settings.data_dir / "iamd.sqlite3").exists():
+        err.print(f"[red]error:[/red] no iamd store in `{settings.data_dir}`.")
+        raise typer.Exit(1)
+    try:
+        db = Database(settings.database_url or sqlite_url(settings.data_dir))
+    except StoreError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    out = sys.stdout
+    after = 0
+    try:
+        while True:
+            with db.reading() as unit:
+                rows = unit.audit.export(account, since_time, after_sequence=after, limit=1000)
+            for row in rows:
+                out.write(row.record)
+                out.write("\n")
+            if len(rows) < 1000:
+                break
+            after = rows[-1].sequence
+    except sa.exc.SQLAlchemyError as exc:
+        err.print(f"[red]error:[/red] cannot read the audit trail: {exc.__class__.__name__}: {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    out.flush()
 
 
 @app.command()

@@ -189,3 +189,16 @@ def test_soft_enforcement_logs_instead_of_denying() -> None:
     assert record["action"] == "iam:ListUsers"
     assert record["principal"] == f"arn:aws:iam::{ACCOUNT_ID}:user/bob"
     assert "no identity" in record["reason"] or "implicitly denied" in record["reason"]
+
+
+def test_allow_users_to_change_password_grants_self_service(iam: Any, server: RunningServer) -> None:
+    bob = new_user(iam, server, "bob")
+    iam.create_login_profile(UserName="bob", Password="First-passw0rd!")
+    iam.update_account_password_policy(MinimumPasswordLength=8, AllowUsersToChangePassword=False)
+    denied(bob.change_password, OldPassword="First-passw0rd!", NewPassword="Second-passw0rd!")
+    denied(bob.get_account_password_policy)
+    iam.update_account_password_policy(MinimumPasswordLength=8, AllowUsersToChangePassword=True)
+    bob.change_password(OldPassword="First-passw0rd!", NewPassword="Second-passw0rd!")
+    assert bob.get_account_password_policy()["PasswordPolicy"]["AllowUsersToChangePassword"] is True
+    # It grants nothing else.
+    denied(bob.list_users)

@@ -194,11 +194,17 @@ def test_unknown_action(server: RunningServer) -> None:
 
 
 def test_unimplemented_operation_says_so(server: RunningServer) -> None:
-    body = "Action=GetCredentialReport&Version=2010-05-08"
+    from iamd.protocol import load_service
+    from iamd.services.operations import handler_for
+
+    missing = sorted(op for op in load_service("iam").operation_names if handler_for("iam", op) is None)
+    if not missing:
+        pytest.skip("every IAM operation is implemented")
+    body = f"Action={missing[0]}&Version=2010-05-08"
     request = _signed_request(server, body, service="iam")
     status, text = _send(server.endpoint + "/", body.encode(), dict(request.headers.items()))
     assert (status, _code(text)) == (501, "NotImplemented")
-    assert "GetCredentialReport" in text
+    assert missing[0] in text
 
 
 def test_get_with_query_string(server: RunningServer) -> None:

@@ -380,3 +380,25 @@ class OutboundWebIdentityFederationDisabled(ServiceError):
 class SessionDurationEscalation(ServiceError):
     code = "SessionDurationEscalationException"
     status = 403
+
+
+# -- CloudTrail (JSON protocol) ---------------------------------------------------------------
+
+class InvalidLookupAttributesException(ServiceError):
+    code = "InvalidLookupAttributesException"
+
+
+class InvalidTimeRangeException(ServiceError):
+    code = "InvalidTimeRangeException"
+
+
+class InvalidNextTokenException(ServiceError):
+    code = "InvalidNextTokenException"
+
+
+class InvalidMaxResultsException(ServiceError):
+    code = "InvalidMaxResultsException"
+
+
+class InvalidEventCategoryException(ServiceError):
+    code = "InvalidEventCategoryException"

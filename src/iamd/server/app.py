@@ -71,7 +71,10 @@ async def _reset(request: Request) -> Response:
 
 
 def _reset_state(state: ServerState) -> None:
+    # Events of calls made before the reset must not land in the wiped store afterwards.
+    state.audit.flush()
     accounts.reset(state.db)
+    state.audit.forget_recent()
     for account in state.bootstrapped:
         accounts.create_account(
             state.db,

@@ -1,8 +1,13 @@
-"""One API request, end to end: SigV4 -> caller -> operation -> XML.
+"""One API request, end to end: SigV4 -> caller -> operation -> XML (or JSON) -> audit.
 
 This module knows nothing of Starlette: it takes the request's raw parts and returns the
 status, headers and body to send. Every failure becomes an AWS error document; a bug
 becomes ``InternalFailure`` (HTTP 500) with the details logged, never sent.
+
+IAM and STS speak the Query protocol; a request with an ``X-Amz-Target`` header speaks
+the JSON protocol (CloudTrail's LookupEvents). Every request whose account iamd can tell,
+allowed, denied or failing authentication, is handed to the audit writer as a small
+``ApiCall``; the CloudTrail record is built off the request path.
 """
 
 from __future__ import annotations
@@ -11,13 +16,14 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from urllib.parse import parse_qs
 
 from iamd import sigv4
 from iamd.protocol import QueryService, find_service_for_action, load_service
 from iamd.protocol.errors import (
+    ExpiredToken,
     InternalFailure,
     InvalidAction,
     InvalidClientTokenId,
@@ -25,8 +31,11 @@ from iamd.protocol.errors import (
     ServiceError,
     error_class_for_code,
 )
+from iamd.protocol.json_protocol import API_VERSIONS as JSON_SERVICES
+from iamd.protocol.json_protocol import JsonProtocolError, JsonService, load_json_service
 from iamd.server.state import ServerState
-from iamd.services import sessions
+from iamd.services import cloudtrail, sessions  # noqa: F401  (cloudtrail registers LookupEvents)
+from iamd.services.audit import ApiCall
 from iamd.services.authentication import caller_for_session
 from iamd.services.caller import Caller
 from iamd.services.operations import OperationContext, handler_for
@@ -106,6 +115,8 @@ def _choose_service(scope_service: str | None, action: str | None) -> QueryServi
 
 
 def handle(state: ServerState, request: ApiRequest) -> Response:
+    if request.header("x-amz-target") is not None:
+        return handle_json(state, request)
     started = time.perf_counter()
     request_id = str(uuid.uuid4())
     form = request.form
@@ -114,6 +125,8 @@ def handle(state: ServerState, request: ApiRequest) -> Response:
     caller: Caller | None = None
     status = 500
     error_code: str | None = None
+    call = ApiCall(state.runtime.now(), request_id, "iam", action, "us-east-1", request.client_ip,
+                   request.header("user-agent") or "", None, None, None, None, None, None, None)
     try:
         parts = sigv4.RequestParts(
             method=request.method,
@@ -128,24 +141,32 @@ def handle(state: ServerState, request: ApiRequest) -> Response:
             service = _choose_service(None, action)
             raise _as_service_error(exc) from None
         service = _choose_service(signed.service, action)
-        caller = authenticate(state, signed, parts, service.name)
-        body = run_operation(state, service, action, form, caller, request, request_id)
+        call.region = signed.region
+        call.access_key_id = signed.access_key_id
+        caller = call.caller = authenticate(state, signed, parts, service.name, call)
+        body = run_operation(state, service, action, form, caller, request, request_id, call)
         status = 200
         return Response(200, body, [("Content-Type", XML_CONTENT_TYPE), ("x-amzn-RequestId", request_id)])
     except ServiceError as exc:
-        error_code = exc.code
+        error_code = call.error_code = exc.code
+        call.error_message = exc.message
         service = service or _choose_service(None, action)
         body, status = service.serialize_error(exc, request_id)
         return Response(status, body, [("Content-Type", XML_CONTENT_TYPE), ("x-amzn-RequestId", request_id)])
     except Exception:
         log.exception("internal error", extra={"request_id": request_id, "action": action})
-        error_code = InternalFailure.code
+        error_code = call.error_code = InternalFailure.code
+        call.error_message = "We encountered an internal error. Please try again."
         service = service or load_service("iam")
         body, status = service.serialize_error(
             InternalFailure("We encountered an internal error. Please try again."), request_id
         )
         return Response(status, body, [("Content-Type", XML_CONTENT_TYPE), ("x-amzn-RequestId", request_id)])
     finally:
+        if service is not None:
+            call.service = service.name
+        if call.caller is not None or call.claimed is not None:
+            state.audit.submit(call)
         if log.isEnabledFor(logging.INFO):
             log.info(
                 "request",
@@ -163,25 +184,127 @@ def handle(state: ServerState, request: ApiRequest) -> Response:
             )
 
 
+def _json_service(scope_service: str | None, target: str | None) -> JsonService:
+    if scope_service is not None and scope_service in JSON_SERVICES:
+        return load_json_service(scope_service)
+    for name in JSON_SERVICES:
+        candidate = load_json_service(name)
+        if candidate.accepts_target(target):
+            return candidate
+    return load_json_service("cloudtrail")
+
+
+def handle_json(state: ServerState, request: ApiRequest) -> Response:
+    """A JSON-protocol request: ``X-Amz-Target`` names the operation, the body is JSON."""
+    started = time.perf_counter()
+    request_id = str(uuid.uuid4())
+    target = request.header("x-amz-target")
+    service: JsonService | None = None
+    status = 500
+    call = ApiCall(state.runtime.now(), request_id, "cloudtrail", None, "us-east-1", request.client_ip,
+                   request.header("user-agent") or "", None, None, None, None, None, None, None)
+    try:
+        parts = sigv4.RequestParts(
+            method=request.method, path=request.path, query_string=request.query_string,
+            headers=request.headers, body=request.body,
+        )
+        try:
+            signed = sigv4.parse_request(parts)
+        except sigv4.SigV4Error as exc:
+            service = _json_service(None, target)
+            raise _as_service_error(exc) from None
+        service = _json_service(signed.service, target)
+        call.service = service.name
+        call.region = signed.region
+        call.access_key_id = signed.access_key_id
+        name = (target or "").rpartition(".")[2]
+        call.action = name if service.has_operation(name) else None
+        caller = call.caller = authenticate(state, signed, parts, service.name, call)
+        operation = service.operation_for(target)
+        handler = handler_for(service.name, operation)
+        if handler is None:
+            raise JsonProtocolError(
+                "UnsupportedOperationException", f"{operation} is not implemented by iamd yet."
+            )
+        params = call.params = service.parse_request(operation, request.body)
+        context = OperationContext(
+            caller=caller, db=state.db, box=state.box, runtime=state.runtime, request_id=request_id,
+            source_ip=request.client_ip, user_agent=request.header("user-agent") or "",
+            secure_transport=request.secure, quotas=state.quotas, authorizer=state.authorizer,
+            extras={"audit_flush": state.audit.flush},
+        )
+        state.authorizer.authorize(context, service.name, operation, params)
+        output = handler(context, params)
+        body = service.serialize_response(operation, output)
+        status = 200
+        return Response(200, body, [("Content-Type", service.content_type), ("x-amzn-RequestId", request_id)])
+    except ServiceError as exc:
+        service = service or _json_service(None, target)
+        call.error_code = exc.code
+        call.error_message = exc.message
+        body, status = service.serialize_error(exc)
+        return Response(status, body, [("Content-Type", service.content_type), ("x-amzn-RequestId", request_id)])
+    except Exception:
+        log.exception("internal error", extra={"request_id": request_id, "target": target})
+        service = service or load_json_service("cloudtrail")
+        failure = InternalFailure("We encountered an internal error. Please try again.")
+        call.error_code, call.error_message = failure.code, failure.message
+        body, status = service.serialize_error(failure)
+        return Response(status, body, [("Content-Type", service.content_type), ("x-amzn-RequestId", request_id)])
+    finally:
+        if call.action and (call.caller is not None or call.claimed is not None):
+            state.audit.submit(call)
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id, "service": service.name if service else None,
+                    "action": call.action, "status": status, "error_code": call.error_code,
+                    "principal": call.caller.arn if call.caller else None, "source_ip": request.client_ip,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                },
+            )
+
+
 def _as_service_error(exc: sigv4.SigV4Error) -> ServiceError:
     return error_class_for_code(exc.code)(exc.message)
 
 
 def authenticate(
-    state: ServerState, signed: sigv4.SignedRequest, parts: sigv4.RequestParts, service_name: str
+    state: ServerState, signed: sigv4.SignedRequest, parts: sigv4.RequestParts, service_name: str,
+    call: ApiCall | None = None,
 ) -> Caller:
+    """The caller behind a signed request. When the key or session is genuine but the
+    signature is not (or the session has expired), ``call.claimed`` is set to the principal
+    the request claimed to be, so the audit trail can record the failure in its account."""
     now = state.runtime.now()
     token = signed.security_token
     if token is not None or signed.access_key_id.startswith("ASIA"):
         if not token:
             raise InvalidClientTokenId(sessions.INVALID_TOKEN)
-        session = sessions.open_token(state.box, signed.access_key_id, token, now)
+        try:
+            session = sessions.open_token(state.box, signed.access_key_id, token, now)
+        except ExpiredToken:
+            if call is not None:
+                # The token is genuine, only expired: open it as of its issue to learn who.
+                expired = sessions.open_token(state.box, signed.access_key_id, token, _EPOCH)
+                call.claimed = caller_for_session(expired, signed.region, token)
+            raise
+        claimed = caller_for_session(session, signed.region, token)
+        if call is not None:
+            call.claimed = claimed
         _verify(signed, parts, session.secret_access_key, now, service_name)
-        return caller_for_session(session, signed.region, token)
+        return claimed
     state.authenticator.refresh()
     identity = state.authenticator.identity(signed.access_key_id)
+    claimed = identity.caller(signed.region)
+    if call is not None:
+        call.claimed = claimed
     _verify(signed, parts, identity.secret_access_key, now, service_name)
-    return identity.caller(signed.region)
+    return claimed
+
+
+_EPOCH = datetime.fromtimestamp(0, UTC)
 
 
 def _verify(
@@ -201,6 +324,7 @@ def run_operation(
     caller: Caller,
     request: ApiRequest,
     request_id: str,
+    call: ApiCall | None = None,
 ) -> bytes:
     if not action:
         raise InvalidAction("Could not find operation for version " + service.api_version)
@@ -210,6 +334,8 @@ def run_operation(
     if handler is None:
         raise NotImplementedOperation(f"{action} is not implemented by iamd yet.")
     params = service.parse_request(action, form)
+    if call is not None:
+        call.params = params
     context = OperationContext(
         caller=caller,
         db=state.db,
@@ -224,5 +350,6 @@ def run_operation(
     )
     state.authorizer.authorize(context, service.name, action, params)
     output = handler(context, params)
+    if call is not None:
+        call.output = output
     return service.serialize_response(action, output, request_id)
-

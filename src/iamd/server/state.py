@@ -6,16 +6,20 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from iamd.protocol import load_service
+from iamd.protocol.json_protocol import API_VERSIONS as JSON_API_VERSIONS
+from iamd.protocol.json_protocol import load_json_service
+from iamd.server.audit_writer import AuditWriter, DisabledAudit
 from iamd.server.settings import Settings
 from iamd.services import accounts
 from iamd.services.authentication import Authenticator
 from iamd.services.authz import Authorizer
-from iamd.services.state_watch import StateWatcher
 from iamd.services.crypto import SecretBox, decode_master_key, load_or_create_key_file
 from iamd.services.iam.quotas import Quotas
 from iamd.services.runtime import Runtime
+from iamd.services.state_watch import StateWatcher
 from iamd.store import Database, sqlite_url
 
 KEY_FILE = "master.key"
@@ -34,8 +38,12 @@ class ServerState:
     temporary_dir: Path | None = None
     # The accounts created at start-up, whose root credentials a reset restores.
     bootstrapped: list[accounts.NewAccount] = field(default_factory=list)
+    # The audit log's batching writer (``IAMD_AUDIT=off``: a writer that discards).
+    audit: AuditWriter | DisabledAudit = field(default_factory=DisabledAudit)
 
     def close(self) -> None:
+        # Everything the audit writer still holds is written before the store closes.
+        self.audit.close()
         if self.settings.ephemeral and self.db.schema_name:
             self.db.drop_schema()
         self.db.dispose()
@@ -43,8 +51,19 @@ class ServerState:
             shutil.rmtree(self.temporary_dir, ignore_errors=True)
 
 
-def open_state(settings: Settings, runtime: Runtime | None = None) -> tuple[ServerState, accounts.NewAccount | None]:
-    """Prepare everything the app needs; returns the state and the account created now, if any."""
+def service_model(name: str) -> Any:
+    """The botocore model of a service iamd speaks (for the audit trail's redaction)."""
+    if name in JSON_API_VERSIONS:
+        return load_json_service(name).model
+    return load_service(name).model
+
+
+def open_state(
+    settings: Settings, runtime: Runtime | None = None, audit: bool = True
+) -> tuple[ServerState, accounts.NewAccount | None]:
+    """Prepare everything the app needs; returns the state and the account created now, if any.
+
+    ``audit=False`` (``IAMD_AUDIT=off``, for benchmarks only) records no audit events."""
     runtime = runtime or Runtime()
     temporary_dir = None
     if settings.ephemeral:
@@ -68,6 +87,8 @@ def open_state(settings: Settings, runtime: Runtime | None = None) -> tuple[Serv
     db.migrate()
     for service in ("iam", "sts"):
         load_service(service).prepare()
+    for service in JSON_API_VERSIONS:
+        load_json_service(service)
     created = bootstrap_default(db, box, runtime, settings)
     watcher = StateWatcher(db)
     state = ServerState(
@@ -81,6 +102,8 @@ def open_state(settings: Settings, runtime: Runtime | None = None) -> tuple[Serv
         data_dir=data_dir,
         temporary_dir=temporary_dir,
     )
+    if audit:
+        state.audit = AuditWriter(db, runtime.random_bytes, service_model)
     return state, created
 
 

@@ -16,6 +16,7 @@ from iamd.services.crypto import SecretBox
 from iamd.services.passwords import hash_password
 from iamd.services.runtime import Runtime
 from iamd.store import AccessKeyRecord, AccountRecord, Database, DuplicateKey, UnitOfWork
+from iamd.store.passwords import LoginProfileRecord, root_profile_id
 
 ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
 ACCESS_KEY_ID_PATTERN = re.compile(r"[A-Z0-9]{16,128}")
@@ -75,7 +76,18 @@ def create_account(
         except DuplicateKey:
             raise EntityAlreadyExists(f"Account {chosen} already exists.") from None
         if password_hash:
-            unit.accounts.set_root_password(chosen, password_hash)
+            # The root user's console password is a login profile like an IAM user's.
+            unit.passwords.add_profile(
+                LoginProfileRecord(
+                    id=root_profile_id(chosen),
+                    account_id=chosen,
+                    user_id=None,
+                    password_hash=password_hash,
+                    password_reset_required=False,
+                    created_at=now,
+                    password_changed_at=now,
+                )
+            )
         try:
             unit.access_keys.add(
                 AccessKeyRecord(

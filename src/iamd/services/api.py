@@ -18,3 +18,9 @@ from iamd.services.iam import boundaries  # noqa: F401
 from iamd.services.iam import account  # noqa: F401
 from iamd.services.iam import authorization_details  # noqa: F401
 from iamd.services.iam import server_certificates  # noqa: F401
+from iamd.services.iam import mfa  # noqa: F401
+from iamd.services.iam import password_policy  # noqa: F401
+from iamd.services.iam import login_profiles  # noqa: F401
+from iamd.services.iam import credential_report  # noqa: F401
+from iamd.services.iam import access_advisor  # noqa: F401
+from iamd.services.iam import simulator  # noqa: F401

@@ -100,6 +100,10 @@ def assume_role(context: OperationContext, params: Params) -> Output:
     mfa = _check_mfa(context, params) or bool(session and session.mfa_authenticated)
 
     keys = global_context(context, loaded.principal_tags)
+    if mfa:
+        # A code checked by this very call authenticates the caller with MFA just now.
+        keys["aws:MultiFactorAuthPresent"] = True
+        keys.setdefault("aws:MultiFactorAuthAge", "0")
     keys["sts:RoleSessionName"] = session_name
     if params.get("ExternalId") is not None:
         keys["sts:ExternalId"] = params["ExternalId"]

@@ -136,6 +136,8 @@ class Authorizer:
             return  # The root user's identity permissions cannot be restricted.
         with self._db.reading() as unit:
             target = self.target(unit, caller, spec, params)
+            if _password_self_service(unit, caller, operation, target):
+                return
             loaded = self.caller_policies(unit, caller)
         request = policy.Request(
             action=spec.action,
@@ -215,6 +217,21 @@ class Authorizer:
 
     def target(self, unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: Params) -> Target:
         return resolve_target(unit, caller, spec, params)
+
+
+_PASSWORD_SELF_SERVICE = {"ChangePassword", "GetAccountPasswordPolicy"}
+
+
+def _password_self_service(unit: UnitOfWork, caller: Caller, operation: str, target: Target) -> bool:
+    """AllowUsersToChangePassword: when the account's password policy sets it, every IAM
+    user may change its own password and read the policy without any IAM policy saying
+    so (AWS grants these two actions implicitly)."""
+    if operation not in _PASSWORD_SELF_SERVICE or caller.kind != "User" or caller.session is not None:
+        return False
+    if operation == "ChangePassword" and target.arn not in ("*", caller.arn):
+        return False
+    record = unit.passwords.get_policy(caller.account_id)
+    return bool(record is not None and record.allow_users_to_change)
 
 
 def _check_session_limits(caller: Caller, service: str, operation: str, action: str) -> None:

@@ -131,14 +131,37 @@ def _user_path(caller: Caller) -> str:
 
 def _check_mfa(context: OperationContext, params: Params) -> bool:
     """Verify SerialNumber + TokenCode when given: true when MFA authenticated the caller."""
+    # Imported here: the MFA module builds on the IAM user handlers, which STS need not load.
+    from iamd.services.iam import mfa
+
     serial, code = params.get("SerialNumber"), params.get("TokenCode")
     if serial is None and code is None:
         return False
-    # No MFA device can be registered yet, so no serial number names one of the caller's.
-    raise AccessDenied(
-        "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA "
-        "serial number is valid and associated with this user."
-    )
+    caller = context.caller
+    # Only the root user and IAM users (also through their GetSessionToken sessions) have
+    # MFA devices; a role session or a federated user names none of its own.
+    user_id: str | None
+    if caller.is_root:
+        user_id = None
+    elif caller.kind == "User" and caller.entity_id:
+        user_id = caller.entity_id
+    else:
+        raise mfa.UnknownMfaDevice()
+    if serial is None:
+        raise mfa.UnknownMfaDevice()
+    if code is None:
+        raise mfa.InvalidMfaCode()
+    with context.db.transaction() as unit:
+        mfa.verify_code(
+            unit,
+            context.box,
+            account_id=caller.account_id,
+            user_id=user_id,
+            serial_number=serial,
+            code=code,
+            now=context.runtime.now(),
+        )
+    return True
 
 
 # -- GetFederationToken ---------------------------------------------------------------------

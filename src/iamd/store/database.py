@@ -21,11 +21,14 @@ from iamd.store.access_keys import AccessKeyRepository
 from iamd.store.accounts import AccountRepository
 from iamd.store.aliases import AliasRepository
 from iamd.store.attachments import AttachmentRepository
+from iamd.store.audit import AuditRepository
 from iamd.store.credentials import CredentialRepository
 from iamd.store.groups import GroupRepository
 from iamd.store.inline_policies import InlinePolicyRepository
 from iamd.store.instance_profiles import InstanceProfileRepository
 from iamd.store.lookup import LookupRepository
+from iamd.store.mfa import MfaRepository
+from iamd.store.passwords import PasswordRepository
 from iamd.store.policies import PolicyRepository
 from iamd.store.roles import RoleRepository
 from iamd.store.server_certificates import ServerCertificateRepository
@@ -58,6 +61,9 @@ class UnitOfWork:
         self.aliases = AliasRepository(connection)
         self.tags = TagRepository(connection)
         self.lookup = LookupRepository(connection)
+        self.mfa = MfaRepository(connection)
+        self.passwords = PasswordRepository(connection)
+        self.audit = AuditRepository(connection)
         self._dirty = False
 
     def mark_changed(self) -> None:

@@ -21,6 +21,7 @@ _DELETE_CONFLICTS = {
     "signing-certificates": "delete signing certificates",
     "ssh-public-keys": "delete SSH public keys",
     "service-specific-credentials": "delete service specific credentials",
+    "mfa-devices": "delete MFA device",
     "inline-policies": "delete policies",
     "attached-policies": "detach all policies",
     "groups": "remove users from group",
@@ -189,7 +190,13 @@ def update_user(context: OperationContext, params: Params) -> Output:
 def delete_user(context: OperationContext, params: Params) -> Output:
     with context.db.transaction() as unit:
         user = find_user(context, unit, params["UserName"])
+        if unit.passwords.get_profile(user.id) is not None:
+            raise common.delete_conflict("delete login profile")
         blockers = unit.users.dependents(user.id)
+        if unit.mfa.count_assigned(user.account_id, user.id):
+            # AWS checks MFA devices after the credentials, before policies and groups.
+            policies = [i for i, b in enumerate(blockers) if b in ("inline-policies", "attached-policies", "groups")]
+            blockers.insert(policies[0] if policies else len(blockers), "mfa-devices")
         if blockers:
             raise common.delete_conflict(_DELETE_CONFLICTS[blockers[0]])
         unit.tags.remove_all("user", user.id)

@@ -1,0 +1,294 @@
+"""Password sign-in, as the console will use it: who may sign in, and what they must do next.
+
+``sign_in`` checks an account's root user or IAM user password and answers a
+``SignInResult``; a refusal is a value, not an exception, and says nothing about why:
+an unknown account, an unknown user, a user without a password, a wrong password, a wrong
+MFA code and a locked profile all answer the same ``FAILED``, after the same work (a
+password hash is verified in every case, against a dummy hash when there is no real one).
+
+Brute-force protection: ``LOCKOUT_THRESHOLD`` consecutive failures lock the profile for
+``LOCKOUT_BASE``; each further failure after a lock ends doubles the next lock, up to
+``LOCKOUT_MAX``. A locked profile refuses even the right password. A successful sign-in or
+a new password ends the series. The counters live in the login profile, so every iamd
+process sharing the database sees them.
+
+A correct password can still leave work to do: an enabled MFA device needs its code
+(``MFA_REQUIRED``), a password marked for reset or past the policy's ``MaxPasswordAge``
+must be changed first (``PASSWORD_CHANGE_REQUIRED``, then ``change_expired_password``), and
+under ``HardExpiry`` an expired password needs an administrator (``PASSWORD_EXPIRED``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from iamd.protocol.errors import ServiceError
+from iamd.services.crypto import SecretBox
+from iamd.services.iam import mfa, password_policy
+from iamd.services.iam.login_profiles import previous_hashes, store_new_password
+from iamd.services.passwords import burn_verification, hash_password, password_matches
+from iamd.services.runtime import Runtime
+from iamd.store import Database, UnitOfWork
+from iamd.store.passwords import LoginProfileRecord, root_profile_id
+
+log = logging.getLogger("iamd.signin")
+
+LOCKOUT_THRESHOLD = 5
+LOCKOUT_BASE = timedelta(minutes=15)
+LOCKOUT_MAX = timedelta(hours=24)
+
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+# Checks one MFA code of one device, inside the unit of work that records its use:
+# (unit, box, account_id, user_id or None for root, serial_number, code, now) -> valid?
+MfaVerifier = Callable[[UnitOfWork, SecretBox | None, str, str | None, str, str, datetime], bool]
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    FAILED = "failed"
+    MFA_REQUIRED = "mfa_required"
+    PASSWORD_CHANGE_REQUIRED = "password_change_required"
+    PASSWORD_EXPIRED = "password_expired"  # HardExpiry: only an administrator can reset it
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    outcome: Outcome
+    account_id: str | None = None
+    user_id: str | None = None  # None for the root user
+    user_name: str | None = None
+    reason: str | None = None  # why a change is required: "reset_required" or "expired"
+
+    @property
+    def signed_in(self) -> bool:
+        return self.outcome is Outcome.SUCCESS
+
+
+FAILED = SignInResult(Outcome.FAILED)
+
+
+def lockout_duration(failed_attempts: int) -> timedelta | None:
+    """How long the ``failed_attempts``-th consecutive failure locks the profile."""
+    if failed_attempts < LOCKOUT_THRESHOLD:
+        return None
+    doublings = min(failed_attempts - LOCKOUT_THRESHOLD, 16)
+    return min(LOCKOUT_BASE * (1 << doublings), LOCKOUT_MAX)
+
+
+def locked(profile: LoginProfileRecord, now: datetime) -> bool:
+    return profile.locked_until is not None and now < profile.locked_until
+
+
+def burn(password: str) -> None:
+    burn_verification(password)
+
+
+def record_failure(db: Database, runtime: Runtime, profile_id: str) -> None:
+    """Count a failed attempt, and lock the profile when the series is long enough."""
+    now = runtime.now()
+    with db.transaction() as unit:
+        current = unit.passwords.get_profile(profile_id, for_update=True)
+        if current is None or locked(current, now):
+            return  # attempts during a lock neither count nor extend it
+        attempts = current.failed_attempts + 1
+        duration = lockout_duration(attempts)
+        unit.passwords.record_failure(profile_id, attempts, now + duration if duration else None)
+        unit.mark_changed()
+
+
+def _resolve_account(unit: UnitOfWork, account: str, *, root: bool) -> str | None:
+    """The account an account id, alias or (root user only) e-mail address names."""
+    account = account.strip()
+    if _ACCOUNT_ID.fullmatch(account):
+        return account if unit.accounts.get(account) is not None else None
+    if root and "@" in account:
+        found = unit.passwords.accounts_with_email(account)
+        return found[0] if len(found) == 1 else None
+    return unit.aliases.owner(account.lower())
+
+
+@dataclass(frozen=True)
+class _Subject:
+    account_id: str
+    user_id: str | None
+    user_name: str | None
+    profile: LoginProfileRecord
+    policy: password_policy.EffectivePolicy
+    mfa_serials: tuple[str, ...]
+
+
+def _load(unit: UnitOfWork, account: str, user_name: str | None) -> _Subject | None:
+    account_id = _resolve_account(unit, account, root=user_name is None)
+    if account_id is None:
+        return None
+    user_id = None
+    name = None
+    if user_name is None:
+        profile = unit.passwords.get_profile(root_profile_id(account_id))
+    else:
+        user = unit.users.get_by_name(account_id, user_name)
+        if user is None:
+            return None
+        user_id, name = user.id, user.name
+        profile = unit.passwords.get_profile(user.id)
+    if profile is None:
+        return None
+    return _Subject(
+        account_id=account_id,
+        user_id=user_id,
+        user_name=name,
+        profile=profile,
+        policy=password_policy.effective_policy(unit, account_id),
+        mfa_serials=tuple(unit.passwords.enabled_mfa_serials(account_id, user_id)),
+    )
+
+
+def default_mfa_verifier(
+    unit: UnitOfWork, box: SecretBox | None, account_id: str, user_id: str | None, serial_number: str, code: str,
+    now: datetime,
+) -> bool:
+    """The MFA service's check (which also refuses a code used before)."""
+    if box is None:
+        log.warning("sign-in refused: MFA codes cannot be checked without the secret box")
+        return False
+    try:
+        mfa.verify_code(
+            unit, box, account_id=account_id, user_id=user_id, serial_number=serial_number, code=code, now=now
+        )
+    except ServiceError:
+        return False
+    return True
+
+
+def sign_in(
+    db: Database,
+    runtime: Runtime,
+    *,
+    account: str,
+    user_name: str | None,
+    password: str,
+    mfa_code: str | None = None,
+    box: SecretBox | None = None,
+    mfa_verifier: MfaVerifier | None = None,
+) -> SignInResult:
+    """Check a console password; ``user_name`` None signs in the root user.
+
+    ``account`` is the account's id or alias; the root user may also give its e-mail.
+    """
+    now = runtime.now()
+    with db.reading() as unit:
+        subject = _load(unit, account, user_name)
+    if subject is None or locked(subject.profile, now):
+        burn(password)
+        _log(subject, Outcome.FAILED)
+        return FAILED
+    profile = subject.profile
+    if not password_matches(profile.password_hash, password):
+        record_failure(db, runtime, profile.id)
+        _log(subject, Outcome.FAILED)
+        return FAILED
+    if subject.mfa_serials:
+        if mfa_code is None:
+            return _result(subject, Outcome.MFA_REQUIRED)
+        if not _mfa_ok(db, box, subject, mfa_code, now, mfa_verifier or default_mfa_verifier):
+            record_failure(db, runtime, profile.id)
+            _log(subject, Outcome.FAILED)
+            return FAILED
+    expired = subject.policy.expired(profile, now)
+    if expired and subject.policy.hard_expiry:
+        _log(subject, Outcome.PASSWORD_EXPIRED)
+        return _result(subject, Outcome.PASSWORD_EXPIRED, "expired")
+    with db.transaction() as unit:
+        unit.passwords.record_success(profile.id, now)
+        if subject.user_id is not None:
+            unit.users.set_password_last_used(subject.user_id, now)
+        unit.mark_changed()
+    if profile.password_reset_required:
+        outcome, reason = Outcome.PASSWORD_CHANGE_REQUIRED, "reset_required"
+    elif expired:
+        outcome, reason = Outcome.PASSWORD_CHANGE_REQUIRED, "expired"
+    else:
+        outcome, reason = Outcome.SUCCESS, None
+    _log(subject, outcome)
+    return _result(subject, outcome, reason)
+
+
+def change_expired_password(
+    db: Database,
+    runtime: Runtime,
+    *,
+    account: str,
+    user_name: str | None,
+    old_password: str,
+    new_password: str,
+    mfa_code: str | None = None,
+    box: SecretBox | None = None,
+    mfa_verifier: MfaVerifier | None = None,
+) -> SignInResult:
+    """Sign in with a password that must be changed, and change it.
+
+    The credentials are checked exactly as ``sign_in`` checks them (lockout included); a
+    new password that breaks the account password policy raises
+    ``PasswordPolicyViolation``. Answers the result of signing in with the new password.
+    """
+    result = sign_in(
+        db, runtime, account=account, user_name=user_name, password=old_password,
+        mfa_code=mfa_code, box=box, mfa_verifier=mfa_verifier,
+    )
+    if result.outcome not in (Outcome.PASSWORD_CHANGE_REQUIRED, Outcome.SUCCESS):
+        return result
+    account_id = result.account_id or ""
+    with db.reading() as unit:
+        profile_id = result.user_id or root_profile_id(account_id)
+        profile = unit.passwords.get_profile(profile_id)
+        if profile is None:
+            return FAILED
+        policy = password_policy.effective_policy(unit, account_id)
+        identities = password_policy.account_identities(unit, account_id)
+        previous = previous_hashes(unit, profile, policy) if not profile.is_root else []
+    if not profile.is_root:
+        password_policy.enforce(policy, new_password, identities)
+        password_policy.enforce_no_reuse(policy, new_password, previous)
+    password_hash = hash_password(new_password)
+    with db.transaction() as unit:
+        current = unit.passwords.get_profile(profile.id, for_update=True)
+        if current is None:
+            return FAILED
+        store_new_password(unit, current, password_hash, runtime, policy, reset_required=False)
+        unit.mark_changed()
+    return SignInResult(Outcome.SUCCESS, account_id, result.user_id, result.user_name)
+
+
+def _mfa_ok(
+    db: Database, box: SecretBox | None, subject: _Subject, code: str, now: datetime, verifier: MfaVerifier
+) -> bool:
+    # Any one of the user's enabled devices may answer (AWS allows up to eight per user).
+    with db.transaction() as unit:
+        for serial in subject.mfa_serials:
+            if verifier(unit, box, subject.account_id, subject.user_id, serial, code, now):
+                unit.mark_changed()
+                return True
+    return False
+
+
+def _result(subject: _Subject, outcome: Outcome, reason: str | None = None) -> SignInResult:
+    return SignInResult(outcome, subject.account_id, subject.user_id, subject.user_name, reason)
+
+
+def _log(subject: _Subject | None, outcome: Outcome) -> None:
+    # Never the password or the code; for a failure, not even which check failed.
+    if log.isEnabledFor(logging.INFO):
+        log.info(
+            "sign-in",
+            extra={
+                "account_id": subject.account_id if subject else None,
+                "user_name": subject.user_name if subject else None,
+                "outcome": outcome.value,
+            },
+        )
