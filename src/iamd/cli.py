@@ -58,10 +58,8 @@ def serve(
         ephemeral=ephemeral or None, enforcement=enforcement,
     )
     logs.configure(settings.log_level)
-    # IAMD_AUDIT=off exists only to measure the audit log's cost (bench/audit_overhead.py).
-    audit = os.environ.get("IAMD_AUDIT", "on").lower() not in ("off", "0", "false", "no")
     try:
-        state, created = open_state(settings, audit=audit)
+        state, created = open_state(settings, audit=settings.audit)
     except (StoreError, ServiceError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None

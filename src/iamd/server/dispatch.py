@@ -101,7 +101,10 @@ _READ_ONLY_PREFIXES = ("Get", "List", "Simulate", "Decode", "AssumeRole")
 
 def runs_inline(request: ApiRequest) -> bool:
     action = request.action
-    return bool(action) and action.startswith(_READ_ONLY_PREFIXES)
+    if not action or not action.startswith(_READ_ONLY_PREFIXES):
+        return False
+    # An MFA code is spent when checked (replay protection writes it down).
+    return "TokenCode" not in request.form
 
 
 def _choose_service(scope_service: str | None, action: str | None) -> QueryService:

@@ -40,6 +40,8 @@ class Settings:
     enforcement: str = "enforce"
     log_level: str = "info"
     quotas: Quotas = field(default_factory=Quotas)
+    # IAMD_AUDIT=off exists only to measure the audit log's cost (bench/audit_overhead.py).
+    audit: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -62,6 +64,7 @@ class Settings:
             enforcement=get("IAMD_ENFORCEMENT") or cls.enforcement,
             log_level=get("IAMD_LOG_LEVEL") or cls.log_level,
             quotas=_quotas(environ),
+            audit=(get("IAMD_AUDIT") or "on").lower() not in ("off", "0", "false", "no"),
         )
         settings.check()
         return settings

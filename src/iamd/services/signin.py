@@ -98,8 +98,8 @@ def record_failure(db: Database, runtime: Runtime, profile_id: str) -> None:
             return  # attempts during a lock neither count nor extend it
         attempts = current.failed_attempts + 1
         duration = lockout_duration(attempts)
+        # Lockout counters are cached nowhere, so this write leaves other caches alone.
         unit.passwords.record_failure(profile_id, attempts, now + duration if duration else None)
-        unit.mark_changed()
 
 
 def _resolve_account(unit: UnitOfWork, account: str, *, root: bool) -> str | None:
@@ -208,7 +208,6 @@ def sign_in(
         unit.passwords.record_success(profile.id, now)
         if subject.user_id is not None:
             unit.users.set_password_last_used(subject.user_id, now)
-        unit.mark_changed()
     if profile.password_reset_required:
         outcome, reason = Outcome.PASSWORD_CHANGE_REQUIRED, "reset_required"
     elif expired:
@@ -272,7 +271,6 @@ def _mfa_ok(
     with db.transaction() as unit:
         for serial in subject.mfa_serials:
             if verifier(unit, box, subject.account_id, subject.user_id, serial, code, now):
-                unit.mark_changed()
                 return True
     return False
 

@@ -86,6 +86,30 @@ class LastAccess:
 
 
 class ReportRepository(Repository):
+    # -- access advisor jobs ----------------------------------------------------------
+
+    def add_job(self, job_id: str, account_id: str, created_at: datetime, report: str, keep: int) -> None:
+        """Store a finished job, keeping the account's newest ``keep`` jobs."""
+        t = schema.access_advisor_jobs
+        self.connection.execute(
+            t.insert().values(job_id=job_id, account_id=account_id, created_at=created_at, report=report)
+        )
+        stale = (
+            sa.select(t.c.job_id)
+            .where(t.c.account_id == account_id)
+            .order_by(t.c.created_at.desc(), t.c.job_id)
+            .offset(keep)
+        )
+        old = [row.job_id for row in self.connection.execute(stale)]
+        if old:
+            self.connection.execute(t.delete().where(t.c.job_id.in_(old)))
+
+    def job(self, job_id: str) -> tuple[str, str] | None:
+        """(account id, report JSON) of a job."""
+        t = schema.access_advisor_jobs
+        row = self.connection.execute(sa.select(t.c.account_id, t.c.report).where(t.c.job_id == job_id)).first()
+        return (row.account_id, row.report) if row else None
+
     # -- credential reports -----------------------------------------------------------
 
     def credential_report(self, account_id: str) -> StoredReport | None:

@@ -349,3 +349,14 @@ credential_reports = Table(
     Column("generated_at", UTCDateTime(), nullable=False),
     Column("content", Text, nullable=False),
 )
+
+# Access advisor jobs: the finished report of GenerateServiceLastAccessedDetails, as JSON,
+# so that any process sharing the database can answer GetServiceLastAccessedDetails.
+access_advisor_jobs = Table(
+    "access_advisor_jobs",
+    metadata,
+    Column("job_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("report", Text, nullable=False),
+)

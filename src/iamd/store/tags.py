@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from iamd.store import schema
-from iamd.store.base import Repository
+from iamd.store.base import DuplicateKey, Repository
 
 
 class TagRepository(Repository):
@@ -41,12 +41,19 @@ class TagRepository(Repository):
                     .values(key=key, value=value)
                 )
             else:
-                self.connection.execute(
-                    t.insert().values(
-                        account_id=account_id, entity_kind=entity_kind, entity_id=entity_id,
+                try:
+                    self._insert(
+                        t, account_id=account_id, entity_kind=entity_kind, entity_id=entity_id,
                         key_lower=lower, key=key, value=value, position=next_position,
                     )
-                )
+                except DuplicateKey:
+                    # A concurrent request added the same key first: ours overwrites it,
+                    # as it would had it come second.
+                    self.connection.execute(
+                        t.update()
+                        .where(t.c.entity_kind == entity_kind, t.c.entity_id == entity_id, t.c.key_lower == lower)
+                        .values(key=key, value=value)
+                    )
                 existing[lower] = next_position
                 next_position += 1
 

@@ -15,19 +15,15 @@ are taken from the actions of the AWS managed policies (plus IAM and STS), which
 some 440 service namespaces. When each was last used comes from ``service_last_accessed``,
 which the audit trail fills.
 
-Known limit: finished jobs are kept in this process's memory (the newest
-``_MAX_JOBS``), not in the database, because the schema has no table for them yet (an
-``access_advisor_jobs`` table is needed). Behind a load balancer, a JobId generated on
-one node is unknown to the others.
+Reports are computed when generated and stored in ``access_advisor_jobs`` (the newest
+``_MAX_JOBS`` of each account), so any node sharing the database answers for a JobId.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -309,26 +305,30 @@ class Job:
     accesses: tuple[LastAccess, ...]
 
 
-class _Jobs:
-    """The newest finished jobs of this process, by JobId."""
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._jobs: OrderedDict[str, Job] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def add(self, job: Job) -> None:
-        with self._lock:
-            self._jobs[job.job_id] = job
-            while len(self._jobs) > self._limit:
-                self._jobs.popitem(last=False)
-
-    def get(self, job_id: str) -> Job | None:
-        with self._lock:
-            return self._jobs.get(job_id)
+def _job_to_json(job: Job) -> str:
+    return json.dumps({
+        "job_id": job.job_id, "account_id": job.account_id, "granularity": job.granularity,
+        "target_kind": job.target_kind, "created_at": job.created_at.isoformat(),
+        "completed_at": job.completed_at.isoformat(), "services": list(job.services),
+        "tracked_actions": {k: list(v) for k, v in job.tracked_actions.items()},
+        "entities": [[e.kind, e.id, e.name, e.path, e.arn] for e in job.entities],
+        "accesses": [[a.entity_arn, a.service_namespace, a.action_name, a.last_authenticated.isoformat(),
+                      a.region, a.authenticated_entity] for a in job.accesses],
+    })
 
 
-_jobs = _Jobs(_MAX_JOBS)
+def _job_from_json(text: str) -> Job:
+    raw = json.loads(text)
+    return Job(
+        job_id=raw["job_id"], account_id=raw["account_id"], granularity=raw["granularity"],
+        target_kind=raw["target_kind"], created_at=datetime.fromisoformat(raw["created_at"]),
+        completed_at=datetime.fromisoformat(raw["completed_at"]), services=tuple(raw["services"]),
+        tracked_actions={k: tuple(v) for k, v in raw["tracked_actions"].items()},
+        entities=tuple(Entity(*e) for e in raw["entities"]),
+        accesses=tuple(
+            LastAccess(a[0], a[1], a[2], datetime.fromisoformat(a[3]), a[4], a[5]) for a in raw["accesses"]
+        ),
+    )
 
 
 def _job_id(context: OperationContext) -> str:
@@ -336,10 +336,11 @@ def _job_id(context: OperationContext) -> str:
 
 
 def _find_job(context: OperationContext, job_id: str) -> Job:
-    job = _jobs.get(job_id.lower())
-    if job is None or job.account_id != context.caller.account_id:
+    with context.db.reading() as unit:
+        found = ReportRepository(unit.connection).job(job_id.lower())
+    if found is None or found[0] != context.caller.account_id:
         raise NoSuchEntity(f"The job with ID {job_id} cannot be found.")
-    return job
+    return _job_from_json(found[1])
 
 
 # -- the entity an ARN names ----------------------------------------------------------------
@@ -451,7 +452,11 @@ def generate_service_last_accessed_details(context: OperationContext, params: Pa
         entities=tuple(entities),
         accesses=tuple(accesses),
     )
-    _jobs.add(job)
+    with context.db.transaction() as unit:
+        # Reports are cached nowhere, so storing one leaves other caches alone.
+        ReportRepository(unit.connection).add_job(
+            job.job_id, account_id, job.created_at, _job_to_json(job), _MAX_JOBS
+        )
     return {"JobId": job.job_id}
 
 
