@@ -103,9 +103,6 @@ class RoleRepository(Repository):
             t = schema.roles
             self.connection.execute(t.update().where(t.c.id == role_id).values(**values))
 
-    def set_permissions_boundary(self, role_id: str, arn: str | None) -> None:
-        self.update(role_id, permissions_boundary_arn=arn)
-
     def record_use(self, role_id: str, at: datetime, region: str) -> None:
         self.update(role_id, last_used_at=at, last_used_region=region)
 

@@ -78,10 +78,6 @@ class UserRepository(Repository):
         t = schema.users
         self._update(t.update().where(t.c.id == user_id).values(name=name, name_lower=name.lower(), path=path))
 
-    def set_permissions_boundary(self, user_id: str, arn: str | None) -> None:
-        t = schema.users
-        self.connection.execute(t.update().where(t.c.id == user_id).values(permissions_boundary_arn=arn))
-
     def set_password_last_used(self, user_id: str, when: datetime) -> None:
         t = schema.users
         self.connection.execute(t.update().where(t.c.id == user_id).values(password_last_used=when))

@@ -16,7 +16,8 @@ from iamd.protocol.errors import InvalidInput, NoSuchEntity
 from iamd.services import identifiers
 from iamd.services.accounts import seal_secret
 from iamd.services.iam import common
-from iamd.services.iam.users import quota_exceeded, target_user
+from iamd.services.iam.common import quota_exceeded
+from iamd.services.iam.users import target_user
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
 from iamd.store import AccessKeyRecord, Database, DuplicateKey, UnitOfWork, UserRecord

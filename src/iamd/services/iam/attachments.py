@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from iamd.protocol.errors import LimitExceeded, PolicyNotAttachable, UnmodifiableEntity
-from iamd.services.iam.common import arn_in_partition, no_such_entity, paged
+from iamd.protocol.errors import LimitExceeded, PolicyNotAttachable
+from iamd.services.iam.common import arn_in_partition, no_such_entity, paged, unmodifiable_role
 from iamd.services.iam.managed_policies import (
     SERVICE_ROLE_PATH,
     check_arn,
@@ -42,9 +42,7 @@ def require_entity(unit: UnitOfWork, context: OperationContext, kind: str, name:
 def check_modifiable(entity: EntityRef) -> None:
     """Service-linked roles are only modifiable by AWS."""
     if entity.kind == "role" and entity.service_linked_service is not None:
-        raise UnmodifiableEntity(
-            f"Cannot perform the operation on the protected role '{entity.name}' - this role is only modifiable by AWS"
-        )
+        raise unmodifiable_role(entity.name)
 
 
 def _quota(context: OperationContext, kind: str) -> int:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from iamd.protocol.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from iamd.protocol.errors import (
+    DeleteConflict,
+    EntityAlreadyExists,
+    LimitExceeded,
+    NoSuchEntity,
+    UnmodifiableEntity,
+)
 from iamd.services.operations import OperationContext
 
 # AWS's words for each kind of entity, as they appear in its error messages.
@@ -36,6 +42,13 @@ def quota_exceeded(quota_name: str, limit: int) -> LimitExceeded:
 def delete_conflict(what: str) -> DeleteConflict:
     """``Cannot delete entity, must delete policies first.``"""
     return DeleteConflict(f"Cannot delete entity, must {what} first.")
+
+
+def unmodifiable_role(name: str) -> UnmodifiableEntity:
+    """What AWS answers an ordinary edit of a service-linked role."""
+    return UnmodifiableEntity(
+        f"Cannot perform the operation on the protected role '{name}' - this role is only modifiable by AWS"
+    )
 
 
 def arn_in_partition(arn: str, partition: str) -> str:

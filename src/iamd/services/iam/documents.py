@@ -15,9 +15,14 @@ from iamd.protocol.errors import MalformedPolicyDocument
 
 
 def check(document: str, kind: str) -> policy.Policy:
-    """Parse and validate a document; ``kind`` is the engine's (identity, trust, boundary...)."""
+    """Parse and validate a document; ``kind`` is the engine's (identity, trust, session...).
+
+    The caller checks the document's size first, against the quota that applies to where
+    the document goes (a role's inline policies share 10,240 characters, a managed policy
+    has 6,144, a trust policy ACLSizePerRole), so the engine's own size limit is off here.
+    """
     try:
-        return policy.parse(document, kind=kind)
+        return policy.parse(document, kind=kind, max_size=None)
     except policy.MalformedPolicyDocument as exc:
         raise MalformedPolicyDocument(str(exc)) from None
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from iamd.services import arns, identifiers
 from iamd.services.iam import common
-from iamd.services.iam.users import find_user, quota_exceeded, user_shape
+from iamd.services.iam.common import quota_exceeded
+from iamd.services.iam.users import find_user, user_shape
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
 from iamd.store import DuplicateKey, UnitOfWork

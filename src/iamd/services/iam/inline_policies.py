@@ -8,10 +8,11 @@ existing name replaces its document.
 from __future__ import annotations
 
 from iamd.protocol.errors import LimitExceeded, NoSuchEntity
+from iamd.services.iam import documents
 from iamd.services.iam.attachments import check_modifiable, require_entity
 from iamd.services.iam.common import paged
 from iamd.services.iam.documents import size_without_whitespace
-from iamd.services.iam.managed_policies import page_sorted, validate_document
+from iamd.services.iam.managed_policies import page_sorted
 from iamd.services.operations import OperationContext, Output, Params, operation
 
 _NAME_PARAM = {"user": "UserName", "group": "GroupName", "role": "RoleName"}
@@ -44,7 +45,7 @@ def _put(context: OperationContext, params: Params, kind: str) -> Output:
         limit = _size_limit(context, kind)
         if others + size_without_whitespace(document) > limit:
             raise LimitExceeded(f"Maximum policy size of {limit} bytes exceeded for {kind} {entity.name}")
-        validate_document(document)
+        documents.check(document, kind="identity")
         unit.inline_policies.put(context.caller.account_id, kind, entity.id, policy_name, document)
         unit.mark_changed()
     return None

@@ -20,18 +20,16 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from iamd import policy
 from iamd.protocol.errors import (
     AccessDenied,
     DeleteConflict,
     EntityAlreadyExists,
     InvalidInput,
     LimitExceeded,
-    MalformedPolicyDocument,
     NoSuchEntity,
 )
 from iamd.services import identifiers
-from iamd.services.iam import tagging
+from iamd.services.iam import documents, tagging
 from iamd.services.iam.common import arn_in_partition, paged
 from iamd.services.iam.documents import size_without_whitespace
 from iamd.services.operations import OperationContext, Output, Params, operation
@@ -216,19 +214,11 @@ def aws_managed_denied(context: OperationContext, action: str, arn: str) -> Acce
 
 # -- documents ---------------------------------------------------------------------------
 
-def validate_document(document: str) -> None:
-    """Validate an identity policy; the caller checks its size against the right quota first."""
-    try:
-        policy.parse(document, kind="identity", max_size=None)
-    except policy.MalformedPolicyDocument as exc:
-        raise MalformedPolicyDocument(exc.message) from None
-
-
 def check_managed_document(context: OperationContext, document: str) -> None:
     limit = context.quotas.managed_policy_size
     if size_without_whitespace(document) > limit:
         raise LimitExceeded(f"Cannot exceed quota for PolicySize: {limit}")
-    validate_document(document)
+    documents.check(document, kind="identity")
 
 
 # -- paging over in-memory lists --------------------------------------------------------

@@ -19,7 +19,6 @@ from iamd.protocol.errors import (
     NoSuchEntity,
     NotImplementedOperation,
     PolicyNotAttachable,
-    UnmodifiableEntity,
 )
 from iamd.services import arns, identifiers
 from iamd.services.iam import common, documents, managed_policies, tagging
@@ -111,9 +110,7 @@ def role_shape(context: OperationContext, unit: UnitOfWork, role: RoleRecord) ->
 def ensure_modifiable(role: RoleRecord) -> None:
     """Refuse an ordinary edit of a service-linked role, as AWS does."""
     if role.is_service_linked:
-        raise UnmodifiableEntity(
-            f"Cannot perform the operation on the protected role '{role.name}' - this role is only modifiable by AWS"
-        )
+        raise common.unmodifiable_role(role.name)
 
 
 def get_role(context: OperationContext, unit: UnitOfWork, name: str) -> RoleRecord:

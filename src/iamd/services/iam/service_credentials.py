@@ -15,7 +15,8 @@ from typing import Any
 from iamd.protocol.errors import InvalidInput, NoSuchEntity, ServiceNotSupported
 from iamd.services.iam import common
 from iamd.services.iam.access_keys import page_in_memory
-from iamd.services.iam.users import find_user, quota_exceeded, target_user
+from iamd.services.iam.common import quota_exceeded
+from iamd.services.iam.users import find_user, target_user
 from iamd.services.identifiers import unique_id
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.store import DuplicateKey, UnitOfWork, UserRecord

@@ -20,7 +20,8 @@ from iamd.protocol.errors import (
 )
 from iamd.services.iam import common
 from iamd.services.iam.access_keys import page_in_memory
-from iamd.services.iam.users import quota_exceeded, target_user
+from iamd.services.iam.common import quota_exceeded
+from iamd.services.iam.users import target_user
 from iamd.services.identifiers import RandomBytes
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.store import DuplicateKey, UserRecord

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from iamd.protocol.errors import InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
+from iamd.protocol.errors import InvalidInput, NoSuchEntity, ValidationError
 from iamd.services import arns, identifiers
 from iamd.services.iam import common, tagging
 from iamd.services.operations import OperationContext, Output, Params, operation
@@ -28,11 +28,6 @@ _DELETE_CONFLICTS = {
 }
 
 NON_USER_MESSAGE = "Must specify userName when calling with non-User credentials"
-
-
-def quota_exceeded(quota_name: str, limit: int) -> LimitExceeded:
-    """``Cannot exceed quota for AccessKeysPerUser: 2`` (AWS puts no full stop here)."""
-    return LimitExceeded(f"Cannot exceed quota for {quota_name}: {limit}")
 
 
 def user_arn(context: OperationContext, user: UserRecord) -> str:
@@ -118,7 +113,7 @@ def create_user(context: OperationContext, params: Params) -> Output:
         boundary = _boundary_arn(context, unit, params["PermissionsBoundary"]) if "PermissionsBoundary" in params else None
         limit = context.quotas.users_per_account
         if unit.users.count(account_id) >= limit:
-            raise quota_exceeded("UsersPerAccount", limit)
+            raise common.quota_exceeded("UsersPerAccount", limit)
         user = UserRecord(
             id=identifiers.unique_id("user", context.runtime.random_bytes),
             account_id=account_id,
