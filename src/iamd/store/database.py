@@ -32,6 +32,7 @@ from iamd.store.passwords import PasswordRepository
 from iamd.store.policies import PolicyRepository
 from iamd.store.roles import RoleRepository
 from iamd.store.server_certificates import ServerCertificateRepository
+from iamd.store.settings import SettingRepository
 from iamd.store.tags import TagRepository
 from iamd.store.users import UserRepository
 
@@ -61,6 +62,7 @@ class UnitOfWork:
         self.aliases = AliasRepository(connection)
         self.tags = TagRepository(connection)
         self.lookup = LookupRepository(connection)
+        self.settings = SettingRepository(connection)
         self.mfa = MfaRepository(connection)
         self.passwords = PasswordRepository(connection)
         self.audit = AuditRepository(connection)

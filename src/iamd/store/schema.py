@@ -360,3 +360,13 @@ access_advisor_jobs = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("report", Text, nullable=False),
 )
+
+# Account-wide settings that are not entities: STS token version preference, outbound web
+# identity federation, account properties. One row per (account, setting), value as JSON.
+account_settings = Table(
+    "account_settings",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(128), primary_key=True),
+    Column("value", Text, nullable=False),
+)
