@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from iamd.store import Database
 
 POSTGRES_URL = os.environ.get(
     "IAMD_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -50,3 +54,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         return
     require_postgres()
     yield POSTGRES_URL, "iamd_test_" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def db(database_url: tuple[str, str | None]) -> Iterator[Database]:
+    """A migrated, empty store on each backend (PostgreSQL in a schema dropped afterwards)."""
+    from iamd.store import Database
+
+    url, schema_name = database_url
+    database = Database(url, schema_name=schema_name)
+    if schema_name:
+        database.create_schema()
+    database.migrate()
+    yield database
+    if schema_name:
+        database.drop_schema()
+    database.dispose()

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
-
-import pytest
 
 from iamd.server.audit_writer import AuditWriter, DisabledAudit
 from iamd.server.state import service_model
@@ -210,17 +207,6 @@ def test_advisor_arns_are_stored_in_the_aws_partition() -> None:
 
 # -- the writer, against both backends ----------------------------------------------------------
 
-@pytest.fixture
-def db(database_url: tuple[str, str | None]) -> Iterator[Database]:
-    url, schema = database_url
-    database = Database(url, schema_name=schema)
-    if schema:
-        database.create_schema()
-    database.migrate()
-    yield database
-    if schema:
-        database.drop_schema()
-    database.dispose()
 
 
 def counting_bytes() -> Any:

@@ -17,6 +17,6 @@ def test_formats() -> None:
 
 
 def test_randomness_is_an_argument() -> None:
-    fixed = lambda n: bytes(n)  # noqa: E731
+    fixed = lambda n: bytes(n)
     assert identifiers.unique_id("group", fixed) == "AGPA" + "A" * 17
     assert identifiers.account_id(fixed) == "100000000000"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -42,17 +41,6 @@ def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(passwords, "_dummy_hash", [])
 
 
-@pytest.fixture
-def db(database_url: tuple[str, str | None]) -> Iterator[Database]:
-    url, schema = database_url
-    database = Database(url, schema_name=schema)
-    if schema:
-        database.create_schema()
-    database.migrate()
-    yield database
-    if schema:
-        database.drop_schema()
-    database.dispose()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,17 +11,6 @@ from iamd.store import AccessKeyRecord, Database, DuplicateKey, UserRecord
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
-@pytest.fixture
-def db(database_url: tuple[str, str | None]) -> Iterator[Database]:
-    url, schema = database_url
-    database = Database(url, schema_name=schema)
-    if schema:
-        database.create_schema()
-    database.migrate()
-    yield database
-    if schema:
-        database.drop_schema()
-    database.dispose()
 
 
 def test_migrate_is_idempotent(db: Database) -> None:
@@ -59,11 +47,10 @@ def test_names_are_unique_without_regard_to_case(db: Database) -> None:
 
 
 def test_a_failed_transaction_leaves_nothing_behind(db: Database) -> None:
-    with pytest.raises(RuntimeError):
-        with db.transaction() as unit:
-            unit.accounts.add("111122223333", None, NOW)
-            unit.mark_changed()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), db.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+        unit.mark_changed()
+        raise RuntimeError("boom")
     with db.reading() as unit:
         assert unit.accounts.list() == []
     assert db.state_version() == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from iamd.protocol.errors import EntityAlreadyExists, InvalidInput
 from iamd.services import identifiers
@@ -89,22 +90,25 @@ def create_account(
                 )
             )
         try:
-            unit.access_keys.add(
-                AccessKeyRecord(
-                    access_key_id=credentials.access_key_id,
-                    account_id=chosen,
-                    user_id=None,
-                    secret_sealed=seal_secret(box, credentials.access_key_id, credentials.secret_access_key),
-                    status="Active",
-                    created_at=now,
-                )
-            )
+            unit.access_keys.add(_root_key(box, chosen, credentials, now))
         except DuplicateKey:
             raise EntityAlreadyExists(
                 f"Access key {credentials.access_key_id} already exists."
             ) from None
         unit.mark_changed()
     return NewAccount(account_id=chosen, email=email, root=credentials)
+
+
+def _root_key(box: SecretBox, account_id: str, credentials: RootCredentials, now: datetime) -> AccessKeyRecord:
+    """An active access key of the account's root user, its secret sealed."""
+    return AccessKeyRecord(
+        access_key_id=credentials.access_key_id,
+        account_id=account_id,
+        user_id=None,
+        secret_sealed=seal_secret(box, credentials.access_key_id, credentials.secret_access_key),
+        status="Active",
+        created_at=now,
+    )
 
 
 def _free_account_id(unit: UnitOfWork, runtime: Runtime) -> str:
@@ -149,18 +153,7 @@ def bootstrap(
         default = existing[0]
         with db.transaction() as unit:
             if unit.access_keys.get(root_credentials.access_key_id) is None:
-                unit.access_keys.add(
-                    AccessKeyRecord(
-                        access_key_id=root_credentials.access_key_id,
-                        account_id=default.id,
-                        user_id=None,
-                        secret_sealed=seal_secret(
-                            box, root_credentials.access_key_id, root_credentials.secret_access_key
-                        ),
-                        status="Active",
-                        created_at=runtime.now(),
-                    )
-                )
+                unit.access_keys.add(_root_key(box, default.id, root_credentials, runtime.now()))
                 unit.mark_changed()
     return None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,20 +16,13 @@ KEY = "AKIAKEYUSETEST000001"
 
 
 @pytest.fixture
-def db(database_url: tuple[str, str | None]) -> Iterator[Database]:
-    url, schema = database_url
-    database = Database(url, schema_name=schema)
-    if schema:
-        database.create_schema()
-    database.migrate()
-    with database.transaction() as unit:
+def db(db: Database) -> Database:
+    """The shared empty store, with this module's accounts."""
+    with db.transaction() as unit:
         unit.accounts.add(ACCOUNT, None, NOW)
         unit.access_keys.add(AccessKeyRecord(KEY, ACCOUNT, None, b"\x01sealed", "Active", NOW))
     access_keys._recent = access_keys._RecentUses()  # each test starts with a cold memo
-    yield database
-    if schema:
-        database.drop_schema()
-    database.dispose()
+    return db
 
 
 def last_use(db: Database) -> tuple[datetime | None, str | None, str | None]:

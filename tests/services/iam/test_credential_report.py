@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,18 +36,11 @@ class Clock:
 
 
 @pytest.fixture
-def db(database_url: tuple[str, str | None]) -> Iterator[Database]:
-    url, schema_name = database_url
-    database = Database(url, schema_name=schema_name)
-    if schema_name:
-        database.create_schema()
-    database.migrate()
-    with database.transaction() as unit:
+def db(db: Database) -> Database:
+    """The shared empty store, with this module's accounts."""
+    with db.transaction() as unit:
         unit.accounts.add(ACCOUNT, None, CREATED)
-    yield database
-    if schema_name:
-        database.drop_schema()
-    database.dispose()
+    return db
 
 
 @pytest.fixture

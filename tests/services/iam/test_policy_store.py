@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,24 +21,17 @@ from iamd.store.policies import ManagedPolicyRecord
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 ACCOUNT = "111122223333"
 OTHER = "444455556666"
-SOURCE = Path("/work/shared/data/aws-managed-policies.json")
+SOURCE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "aws-managed-policies.json"
 DOC = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}'
 
 
 @pytest.fixture
-def db(database_url: tuple[str, str | None]) -> Iterator[Database]:
-    url, schema_name = database_url
-    database = Database(url, schema_name=schema_name)
-    if schema_name:
-        database.create_schema()
-    database.migrate()
-    with database.transaction() as unit:
+def db(db: Database) -> Database:
+    """The shared empty store, with this module's accounts."""
+    with db.transaction() as unit:
         unit.accounts.add(ACCOUNT, None, NOW)
         unit.accounts.add(OTHER, None, NOW)
-    yield database
-    if schema_name:
-        database.drop_schema()
-    database.dispose()
+    return db
 
 
 def _policy(policy_id: str, name: str, path: str = "/", account: str = ACCOUNT) -> ManagedPolicyRecord:
