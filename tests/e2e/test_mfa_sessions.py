@@ -8,8 +8,6 @@ import subprocess
 import sys
 from typing import Any
 
-import pytest
-
 from tests.e2e.conftest import ACCOUNT_ID, RunningServer
 from tests.e2e.iam.test_mfa import code, create_device, enable_device, step_now
 from tests.e2e.test_enforcement import allow, denied, doc

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from iamd.services import sessions
 from iamd.services.crypto import SecretBox
 from tests.e2e.conftest import ACCOUNT_ID, RunningServer, start_server, stop_server
-from tests.e2e.test_enforcement import allow, denied, doc, new_user
+from tests.e2e.test_enforcement import allow, denied, doc
 
 
 def trust(principal: Any, **extra: Any) -> str:
