@@ -5,6 +5,7 @@ from iamd.services.iam import (
     access_advisor,  # noqa: F401
     access_keys,  # noqa: F401
     account,  # noqa: F401
+    account_settings,  # noqa: F401
     attachments,  # noqa: F401
     authorization_details,  # noqa: F401
     boundaries,  # noqa: F401
@@ -15,7 +16,10 @@ from iamd.services.iam import (
     login_profiles,  # noqa: F401
     managed_policies,  # noqa: F401
     mfa,  # noqa: F401
+    organizations_features,  # noqa: F401
+    outbound_federation,  # noqa: F401
     password_policy,  # noqa: F401
+    policy_summaries,  # noqa: F401
     policy_versions,  # noqa: F401
     roles,  # noqa: F401
     server_certificates,  # noqa: F401

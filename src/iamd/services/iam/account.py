@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from iamd.protocol.errors import EntityAlreadyExists, NoSuchEntity
+from iamd.services.iam.account_settings import global_endpoint_token_version
 from iamd.services.iam.common import paged
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
@@ -17,10 +18,8 @@ from iamd.store import DuplicateKey
 from iamd.store.summary import SummaryRepository
 
 # Fixed by AWS and not configurable here: the attachments of managed policies an account may
-# have in all, and the version of STS tokens the global endpoint issues (1: valid only in
-# regions enabled by default; SetSecurityTokenServicePreferences would change it).
+# have in all.
 POLICY_VERSIONS_IN_USE_QUOTA = 10000
-GLOBAL_ENDPOINT_TOKEN_VERSION = 1
 
 
 def _alias_exists(alias: str) -> EntityAlreadyExists:
@@ -70,6 +69,9 @@ def list_account_aliases(context: OperationContext, params: Params) -> Output:
 def get_account_summary(context: OperationContext, params: Params) -> Output:
     with context.db.reading() as unit:
         counts = SummaryRepository(unit.connection).counts(context.caller.account_id)
+        # The version of STS tokens the global endpoint issues (1: valid only in regions
+        # enabled by default), as SetSecurityTokenServicePreferences last set it.
+        token_version = global_endpoint_token_version(unit, context.caller.account_id)
     q = context.quotas
     summary: dict[str, Any] = {
         "Users": counts.users,
@@ -105,6 +107,6 @@ def get_account_summary(context: OperationContext, params: Params) -> Output:
         "GroupPolicySizeQuota": q.group_inline_policy_size,
         "RolePolicySizeQuota": q.role_inline_policy_size,
         "AssumeRolePolicySizeQuota": q.trust_policy_size,
-        "GlobalEndpointTokenVersion": GLOBAL_ENDPOINT_TOKEN_VERSION,
+        "GlobalEndpointTokenVersion": token_version,
     }
     return {"SummaryMap": summary}
