@@ -105,7 +105,9 @@ def serve(
     out.flush()
 
     config = uvicorn.Config(
-        create_app(state), log_level="warning", access_log=False, lifespan="on",
+        # No proxy headers: aws:SourceIp must be the connection's address, not whatever a
+        # client writes into X-Forwarded-For.
+        create_app(state), log_level="warning", access_log=False, lifespan="on", proxy_headers=False,
         timeout_graceful_shutdown=10, timeout_keep_alive=30,
     )
     server = uvicorn.Server(config)

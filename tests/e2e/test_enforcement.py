@@ -202,3 +202,18 @@ def test_allow_users_to_change_password_grants_self_service(iam: Any, server: Ru
     assert bob.get_account_password_policy()["PasswordPolicy"]["AllowUsersToChangePassword"] is True
     # It grants nothing else.
     denied(bob.list_users)
+
+
+def test_source_ip_is_the_connection_not_x_forwarded_for(iam: Any, server: RunningServer) -> None:
+    bob = new_user(iam, server, "bob")
+    iam.put_user_policy(UserName="bob", PolicyName="from-office", PolicyDocument=doc(
+        allow("iam:ListUsers", "*", Condition={"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}})))
+
+    def spoof(request: Any, **_: Any) -> None:
+        request.headers["X-Forwarded-For"] = "203.0.113.7"
+
+    bob.meta.events.register("before-send.iam.ListUsers", spoof)
+    denied(bob.list_users)
+    iam.put_user_policy(UserName="bob", PolicyName="from-office", PolicyDocument=doc(
+        allow("iam:ListUsers", "*", Condition={"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}})))
+    assert bob.list_users()["Users"]

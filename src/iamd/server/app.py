@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from iamd.protocol.errors import ServiceError
 from iamd.server import dispatch
@@ -26,27 +27,57 @@ from iamd.services import accounts
 MAX_BODY_BYTES = 1024 * 1024
 
 
-async def _api(request: Request) -> Response:
-    state: ServerState = request.app.state.iamd
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        return Response(status_code=413)
-    client = request.client.host if request.client else "127.0.0.1"
+async def _read_body(receive: Receive) -> bytes | None:
+    """The request body, or None when it exceeds ``MAX_BODY_BYTES``."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _send(send: Send, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _api(state: ServerState, scope: Scope, receive: Receive, send: Send) -> None:
+    """An AWS API request, handed straight to the dispatcher (no routing or middleware:
+    this is the hot path)."""
+    if scope["method"] not in ("GET", "POST"):
+        await _send(send, 405, b"", [("allow", "GET, POST")])
+        return
+    body = await _read_body(receive)
+    if body is None:
+        await _send(send, 413, b"", [])
+        return
+    client = scope.get("client")
     api_request = dispatch.ApiRequest(
-        method=request.method,
+        method=scope["method"],
         # SigV4 signs the path as it was sent, still percent-encoded.
-        path=(request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1"),
-        query_string=request.scope.get("query_string", b"").decode("latin-1"),
-        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
+        path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
         body=body,
-        client_ip=client,
-        secure=request.url.scheme == "https",
+        client_ip=client[0] if client else "127.0.0.1",
+        secure=scope.get("scheme") == "https",
     )
     if dispatch.runs_inline(api_request):
         result = dispatch.handle(state, api_request)
     else:
         result = await run_in_threadpool(dispatch.handle, state, api_request)
-    return Response(content=result.body, status_code=result.status, headers=dict(result.headers))
+    await _send(send, result.status, result.body, result.headers)
 
 
 async def _health(request: Request) -> Response:
@@ -119,20 +150,34 @@ async def _accounts(request: Request) -> Response:
     )
 
 
-def create_app(state: ServerState) -> Starlette:
+class IamdApp:
+    """The ASGI application: API requests go straight to the dispatcher; iamd's own
+    ``/_iamd/*`` routes and the lifespan go through Starlette."""
+
+    def __init__(self, state: ServerState, routes: Starlette) -> None:
+        self.state = state
+        self._routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/_iamd/"):
+            await _api(self.state, scope, receive, send)
+        else:
+            await self._routes(scope, receive, send)
+
+
+def create_app(state: ServerState) -> IamdApp:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         state.close()
 
-    app = Starlette(
+    routes = Starlette(
         routes=[
             Route("/_iamd/health", _health, methods=["GET"]),
             Route("/_iamd/reset", _reset, methods=["POST"]),
             Route("/_iamd/accounts", _accounts, methods=["GET", "POST"]),
-            Route("/{path:path}", _api, methods=["GET", "POST"]),
         ],
         lifespan=lifespan,
     )
-    app.state.iamd = state
-    return app
+    routes.state.iamd = state
+    return IamdApp(state, routes)
