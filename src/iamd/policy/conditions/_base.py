@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 # A matcher answers, for one context value, whether it equals/matches any of the
@@ -49,3 +50,25 @@ def combine(results: list[bool | None]) -> bool | None:
     if None in results:
         return None
     return False
+
+
+def ordered_family(
+    parse: Callable[[Any], Any], compare: Callable[[Any, Any], bool]
+) -> Callable[[tuple[str, ...]], Matcher]:
+    """Matchers for an ordered operator family (Numeric*, Date*): the request's value and
+    each policy value are parsed alike and compared; a value that does not parse makes
+    that comparison unknown, so it can never turn a deny into an allow."""
+
+    @lru_cache(maxsize=4096)
+    def make(values: tuple[str, ...]) -> Matcher:
+        wanted = [parse(v) for v in values]
+
+        def match(value: Any) -> bool | None:
+            got = parse(value)
+            if got is None:
+                return None
+            return combine([None if w is None else compare(got, w) for w in wanted])
+
+        return match
+
+    return make

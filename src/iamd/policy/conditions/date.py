@@ -12,10 +12,9 @@ import operator
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from ._base import Matcher, Operator, combine
+from ._base import Matcher, Operator, ordered_family
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -88,20 +87,8 @@ def check(value: str) -> str | None:
     return "The policy failed legacy parsing"
 
 
-def _family(compare: Callable[[int, int], bool]) -> Callable[[tuple[str, ...]], Matcher]:
-    @lru_cache(maxsize=4096)
-    def make(values: tuple[str, ...]) -> Matcher:
-        wanted = [to_micros(v) for v in values]
-
-        def match(value: Any) -> bool | None:
-            got = to_micros(value)
-            if got is None:
-                return None
-            return combine([None if w is None else compare(got, w) for w in wanted])
-
-        return match
-
-    return make
+def _family(compare: Callable[[Any, Any], bool]) -> Callable[[tuple[str, ...]], Matcher]:
+    return ordered_family(to_micros, compare)
 
 
 _eq = _family(operator.eq)

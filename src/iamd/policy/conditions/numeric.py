@@ -12,10 +12,9 @@ import operator
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any
 
-from ._base import Matcher, Operator, combine
+from ._base import Matcher, Operator, ordered_family
 
 _NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
 
@@ -36,20 +35,8 @@ def to_number(value: Any) -> Decimal | None:
     return None
 
 
-def _family(compare: Callable[[Decimal, Decimal], bool]) -> Callable[[tuple[str, ...]], Matcher]:
-    @lru_cache(maxsize=4096)
-    def make(values: tuple[str, ...]) -> Matcher:
-        wanted = [to_number(v) for v in values]
-
-        def match(value: Any) -> bool | None:
-            got = to_number(value)
-            if got is None:
-                return None
-            return combine([None if w is None else compare(got, w) for w in wanted])
-
-        return match
-
-    return make
+def _family(compare: Callable[[Any, Any], bool]) -> Callable[[tuple[str, ...]], Matcher]:
+    return ordered_family(to_number, compare)
 
 
 _eq = _family(operator.eq)
