@@ -70,7 +70,8 @@ class ApiRequest:
 
     @property
     def action(self) -> str | None:
-        return (self.form.get("Action") or [None])[0]
+        values = self.form.get("Action")
+        return values[0] if values else None
 
     def header(self, name: str) -> str | None:
         name = name.lower()
