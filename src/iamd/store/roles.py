@@ -28,6 +28,8 @@ class RoleRecord:
     service_linked_service: str | None = None
     last_used_at: datetime | None = None
     last_used_region: str | None = None
+    # How long a console sign-in with this role may last; None: AWS's default behaviour.
+    max_signin_session_duration: int | None = None
 
     @property
     def is_service_linked(self) -> bool:
@@ -51,6 +53,7 @@ class RoleRepository(Repository):
             last_used_at=record.last_used_at,
             last_used_region=record.last_used_region,
             created_at=record.created_at,
+            max_signin_session_duration=record.max_signin_session_duration,
         )
 
     def get_by_name(self, account_id: str, name: str) -> RoleRecord | None:
@@ -90,11 +93,12 @@ class RoleRepository(Repository):
         )
 
     def update(self, role_id: str, **values: Any) -> None:
-        """Set columns of one role: description, max_session_duration, trust_policy,
-        permissions_boundary_arn, last_used_at, last_used_region."""
+        """Set columns of one role: description, max_session_duration,
+        max_signin_session_duration, trust_policy, permissions_boundary_arn, last_used_at,
+        last_used_region."""
         allowed = {
-            "description", "max_session_duration", "trust_policy", "permissions_boundary_arn",
-            "last_used_at", "last_used_region",
+            "description", "max_session_duration", "max_signin_session_duration", "trust_policy",
+            "permissions_boundary_arn", "last_used_at", "last_used_region",
         }
         unknown = set(values) - allowed
         if unknown:
@@ -144,4 +148,5 @@ def _role(row: RowMapping) -> RoleRecord:
         service_linked_service=row["service_linked_service"],
         last_used_at=row["last_used_at"],
         last_used_region=row["last_used_region"],
+        max_signin_session_duration=row["max_signin_session_duration"],
     )

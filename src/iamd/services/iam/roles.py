@@ -17,7 +17,6 @@ from iamd.protocol.errors import (
     InvalidInput,
     LimitExceeded,
     NoSuchEntity,
-    NotImplementedOperation,
     PolicyNotAttachable,
 )
 from iamd.services import arns, identifiers
@@ -80,6 +79,8 @@ def created_role_shape(context: OperationContext, role: RoleRecord, tags: list[d
         shape["PermissionsBoundary"] = boundary
     if tags:
         shape["Tags"] = tags
+    if role.max_signin_session_duration is not None:
+        shape["MaxSigninSessionDuration"] = role.max_signin_session_duration
     return shape
 
 
@@ -89,6 +90,8 @@ def listed_role_shape(context: OperationContext, role: RoleRecord) -> dict[str, 
     if role.description is not None:
         shape["Description"] = role.description
     shape["MaxSessionDuration"] = role.max_session_duration
+    if role.max_signin_session_duration is not None:
+        shape["MaxSigninSessionDuration"] = role.max_signin_session_duration
     return shape
 
 
@@ -163,13 +166,6 @@ def add_role(
     unit.mark_changed()
 
 
-def _signin_duration_unsupported(params: Params) -> None:
-    # iamd has no place to keep a role's sign-in session duration yet; refusing is better
-    # than answering success and forgetting the value.
-    if params.get("MaxSigninSessionDuration") is not None:
-        raise NotImplementedOperation("MaxSigninSessionDuration is not supported by iamd yet.")
-
-
 # -- operations ---------------------------------------------------------------------------------
 
 @operation("iam", "CreateRole")
@@ -177,7 +173,6 @@ def create_role(context: OperationContext, params: Params) -> Output:
     name = params["RoleName"]
     document = params["AssumeRolePolicyDocument"]
     check_trust_policy(context, document)
-    _signin_duration_unsupported(params)
     tags = list(params.get("Tags") or [])
     tagging.validate(tags)
     account_id = context.caller.account_id
@@ -192,6 +187,7 @@ def create_role(context: OperationContext, params: Params) -> Output:
             created_at=context.runtime.now(),
             description=params.get("Description") or None,
             permissions_boundary_arn=resolve_boundary(context, unit, params.get("PermissionsBoundary")),
+            max_signin_session_duration=params.get("MaxSigninSessionDuration"),
         )
         add_role(context, unit, role, tags, common.already_exists("role", name))
         return {"Role": created_role_shape(context, role, tagging.tags_shape(unit, "role", role.id))}
@@ -232,10 +228,10 @@ def update_role(context: OperationContext, params: Params) -> Output:
                 raise InvalidInput(
                     "MaxSigninSessionDuration and ResetMaxSigninSessionDuration cannot both be specified."
                 )
-            _signin_duration_unsupported(params)
+            changes["max_signin_session_duration"] = params["MaxSigninSessionDuration"]
         if params.get("ResetMaxSigninSessionDuration"):
-            # The setting is never set in iamd, so clearing it changes nothing.
             ensure_modifiable(role)
+            changes["max_signin_session_duration"] = None
         if "Description" in params:
             changes["description"] = params["Description"] or None
         if changes:
