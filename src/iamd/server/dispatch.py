@@ -128,7 +128,6 @@ def handle(state: ServerState, request: ApiRequest) -> Response:
     service: QueryService | None = None
     caller: Caller | None = None
     status = 500
-    error_code: str | None = None
     call = ApiCall(state.runtime.now(), request_id, "iam", action, "us-east-1", request.client_ip,
                    request.header("user-agent") or "", None, None, None, None, None, None, None)
     try:
@@ -152,14 +151,14 @@ def handle(state: ServerState, request: ApiRequest) -> Response:
         status = 200
         return Response(200, body, [("Content-Type", XML_CONTENT_TYPE), ("x-amzn-RequestId", request_id)])
     except ServiceError as exc:
-        error_code = call.error_code = exc.code
+        call.error_code = exc.code
         call.error_message = exc.message
         service = service or _choose_service(None, action)
         body, status = service.serialize_error(exc, request_id)
         return Response(status, body, [("Content-Type", XML_CONTENT_TYPE), ("x-amzn-RequestId", request_id)])
     except Exception:
         log.exception("internal error", extra={"request_id": request_id, "action": action})
-        error_code = call.error_code = InternalFailure.code
+        call.error_code = InternalFailure.code
         call.error_message = "We encountered an internal error. Please try again."
         service = service or load_service("iam")
         body, status = service.serialize_error(
@@ -171,21 +170,7 @@ def handle(state: ServerState, request: ApiRequest) -> Response:
             call.service = service.name
         if call.caller is not None or call.claimed is not None:
             state.audit.submit(call)
-        if log.isEnabledFor(logging.INFO):
-            log.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "service": service.name if service else None,
-                    "action": action,
-                    "status": status,
-                    "error_code": error_code,
-                    "access_key_id": caller.access_key_id if caller else None,
-                    "principal": caller.arn if caller else None,
-                    "source_ip": request.client_ip,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                },
-            )
+        _log_request(call, status, started)
 
 
 def _json_service(scope_service: str | None, target: str | None) -> JsonService:
@@ -258,16 +243,28 @@ def handle_json(state: ServerState, request: ApiRequest) -> Response:
     finally:
         if call.action and (call.caller is not None or call.claimed is not None):
             state.audit.submit(call)
-        if log.isEnabledFor(logging.INFO):
-            log.info(
-                "request",
-                extra={
-                    "request_id": request_id, "service": service.name if service else None,
-                    "action": call.action, "status": status, "error_code": call.error_code,
-                    "principal": call.caller.arn if call.caller else None, "source_ip": request.client_ip,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                },
-            )
+        _log_request(call, status, started)
+
+
+def _log_request(call: ApiCall, status: int, started: float) -> None:
+    """One structured line per request: who, what, how it ended. Never a secret."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    caller = call.caller
+    log.info(
+        "request",
+        extra={
+            "request_id": call.request_id,
+            "service": call.service,
+            "action": call.action,
+            "status": status,
+            "error_code": call.error_code,
+            "access_key_id": caller.access_key_id if caller else None,
+            "principal": caller.arn if caller else None,
+            "source_ip": call.source_ip,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        },
+    )
 
 
 def _as_service_error(exc: sigv4.SigV4Error) -> ServiceError:
