@@ -10,6 +10,7 @@ from iamd.services.iam import (
     authorization_details,  # noqa: F401
     boundaries,  # noqa: F401
     credential_report,  # noqa: F401
+    delegation_requests,  # noqa: F401
     groups,  # noqa: F401
     inline_policies,  # noqa: F401
     instance_profiles,  # noqa: F401

@@ -370,3 +370,31 @@ account_settings = Table(
     Column("name", String(128), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# Temporary delegation requests: created by a partner account (the requestor), associated
+# with, reviewed and accepted or rejected by the customer account that owns them.
+# ``owner_id`` and ``approver_id`` are principal ARNs stored in the ``aws`` partition.
+delegation_requests = Table(
+    "delegation_requests",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("requestor_account_id", String(12), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("requestor_workflow_id", String(400), nullable=False),
+    Column("owner_account_id", String(12), nullable=True),
+    Column("owner_id", String(2048), nullable=True),
+    Column("approver_id", String(2048), nullable=True),
+    Column("description", Text, nullable=False),
+    Column("request_message", Text, nullable=True),
+    Column("permissions", Text, nullable=False),
+    Column("redirect_url", String(255), nullable=True),
+    Column("notification_channel", String(400), nullable=False),
+    Column("session_duration", Integer, nullable=False),
+    Column("only_send_by_owner", Integer, nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("notes", Text, nullable=True),
+    Column("rejection_reason", Text, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("requestor_account_id", "requestor_workflow_id", name="uq_delegation_requests_workflow"),
+)
