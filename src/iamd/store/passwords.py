@@ -33,6 +33,7 @@ class LoginProfileRecord:
     failed_attempts: int = 0
     locked_until: datetime | None = None
     last_used_at: datetime | None = None
+    max_signin_session_duration: int | None = None
 
     @property
     def is_root(self) -> bool:
@@ -80,6 +81,7 @@ class PasswordRepository(Repository):
             failed_attempts=record.failed_attempts,
             locked_until=record.locked_until,
             last_used_at=record.last_used_at,
+            max_signin_session_duration=record.max_signin_session_duration,
         )
 
     def set_password(self, profile_id: str, password_hash: str, changed_at: datetime, *, reset_required: bool) -> None:
@@ -93,6 +95,12 @@ class PasswordRepository(Repository):
                 failed_attempts=0,
                 locked_until=None,
             )
+        )
+
+    def set_signin_session_duration(self, profile_id: str, seconds: int | None) -> None:
+        t = schema.login_profiles
+        self.connection.execute(
+            t.update().where(t.c.id == profile_id).values(max_signin_session_duration=seconds)
         )
 
     def set_reset_required(self, profile_id: str, reset_required: bool) -> None:
@@ -214,6 +222,7 @@ def _profile(row: RowMapping) -> LoginProfileRecord:
         failed_attempts=int(row["failed_attempts"]),
         locked_until=row["locked_until"],
         last_used_at=row["last_used_at"],
+        max_signin_session_duration=row["max_signin_session_duration"],
     )
 
 

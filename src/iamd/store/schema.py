@@ -266,6 +266,7 @@ login_profiles = Table(
     Column("failed_attempts", Integer, nullable=False),
     Column("locked_until", UTCDateTime(), nullable=True),
     Column("last_used_at", UTCDateTime(), nullable=True),
+    Column("max_signin_session_duration", Integer, nullable=True),
 )
 
 # Earlier password hashes of a login profile, for PasswordReusePrevention.

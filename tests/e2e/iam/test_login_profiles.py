@@ -71,8 +71,19 @@ def test_create_errors(server: RunningServer, iam: Any, bob: str) -> None:
     assert error_of(iam.create_login_profile, UserName="bob", Password=GOOD) == (
         "EntityAlreadyExists", 409, "Login Profile for user bob already exists.",
     )
-    code, status, _ = error_of(iam.create_login_profile, UserName="bob", Password=GOOD, MaxSigninSessionDuration=3600)
-    assert status == 501  # not stored yet: refused rather than ignored
+
+
+def test_max_signin_session_duration(iam: Any, bob: str) -> None:
+    created = iam.create_login_profile(UserName="bob", Password=GOOD, MaxSigninSessionDuration=3600)
+    assert created["LoginProfile"]["MaxSigninSessionDuration"] == 3600
+    assert iam.get_login_profile(UserName="bob")["LoginProfile"]["MaxSigninSessionDuration"] == 3600
+    iam.update_login_profile(UserName="bob", MaxSigninSessionDuration=7200)
+    assert iam.get_login_profile(UserName="bob")["LoginProfile"]["MaxSigninSessionDuration"] == 7200
+    assert error_of(
+        iam.update_login_profile, UserName="bob", MaxSigninSessionDuration=3600, ResetMaxSigninSessionDuration=True
+    )[:2] == ("InvalidInput", 400)
+    iam.update_login_profile(UserName="bob", ResetMaxSigninSessionDuration=True)
+    assert "MaxSigninSessionDuration" not in iam.get_login_profile(UserName="bob")["LoginProfile"]
 
 
 def test_get_errors(iam: Any, bob: str) -> None:

@@ -17,9 +17,9 @@ from typing import Any
 from iamd.protocol.errors import (
     AccessDenied,
     EntityAlreadyExists,
+    InvalidInput,
     InvalidUserType,
     NoSuchEntity,
-    NotImplementedOperation,
     ValidationError,
 )
 from iamd.services.iam import common, password_policy, users
@@ -34,7 +34,6 @@ MISSING_PASSWORD = "1 validation error detected: Value null at 'password' failed
 WRONG_OLD_PASSWORD = "The old password was incorrect."
 NOT_AN_IAM_USER = "Only an IAM user can change its own password with ChangePassword."
 HARD_EXPIRED = "The password has expired and only an administrator can reset it."
-SIGNIN_DURATION_UNSUPPORTED = "MaxSigninSessionDuration is not implemented by iamd yet."
 
 
 def no_login_profile(user_name: str) -> NoSuchEntity:
@@ -48,11 +47,15 @@ def login_profile_exists(user_name: str) -> EntityAlreadyExists:
 
 
 def profile_shape(user: UserRecord, profile: LoginProfileRecord) -> dict[str, Any]:
-    return {
+    shape: dict[str, Any] = {
         "UserName": user.name,
         "CreateDate": profile.created_at,
         "PasswordResetRequired": profile.password_reset_required,
     }
+    # AWS omits the member when the setting is unset.
+    if profile.max_signin_session_duration is not None:
+        shape["MaxSigninSessionDuration"] = profile.max_signin_session_duration
+    return shape
 
 
 def _user(context: OperationContext, unit: UnitOfWork, name: str | None) -> UserRecord:
@@ -61,12 +64,6 @@ def _user(context: OperationContext, unit: UnitOfWork, name: str | None) -> User
     if user is None:
         raise ValidationError(users.NON_USER_MESSAGE)
     return user
-
-
-def _reject_signin_duration(params: Params) -> None:
-    # The schema has no column for it yet: refuse it rather than drop it silently.
-    if "MaxSigninSessionDuration" in params:
-        raise NotImplementedOperation(SIGNIN_DURATION_UNSUPPORTED)
 
 
 def previous_hashes(unit: UnitOfWork, profile: LoginProfileRecord, policy: EffectivePolicy) -> list[str]:
@@ -95,7 +92,6 @@ def store_new_password(
 
 @operation("iam", "CreateLoginProfile")
 def create_login_profile(context: OperationContext, params: Params) -> Output:
-    _reject_signin_duration(params)
     account_id = context.caller.account_id
     with context.db.reading() as unit:
         user = _user(context, unit, params.get("UserName"))
@@ -117,6 +113,7 @@ def create_login_profile(context: OperationContext, params: Params) -> Output:
         password_reset_required=bool(params.get("PasswordResetRequired", False)),
         created_at=now,
         password_changed_at=now,
+        max_signin_session_duration=params.get("MaxSigninSessionDuration"),
     )
     with context.db.transaction() as unit:
         if unit.users.get(user.id) is None:
@@ -142,7 +139,8 @@ def get_login_profile(context: OperationContext, params: Params) -> Output:
 
 @operation("iam", "UpdateLoginProfile")
 def update_login_profile(context: OperationContext, params: Params) -> Output:
-    _reject_signin_duration(params)
+    if params.get("MaxSigninSessionDuration") is not None and params.get("ResetMaxSigninSessionDuration"):
+        raise InvalidInput("MaxSigninSessionDuration and ResetMaxSigninSessionDuration cannot both be specified.")
     account_id = context.caller.account_id
     with context.db.reading() as unit:
         user = users.find_user(context, unit, params["UserName"])
@@ -168,6 +166,10 @@ def update_login_profile(context: OperationContext, params: Params) -> Output:
             store_new_password(unit, current, password_hash, context.runtime, policy, reset_required=keep)
         elif reset_required is not None:
             unit.passwords.set_reset_required(current.id, bool(reset_required))
+        if params.get("MaxSigninSessionDuration") is not None:
+            unit.passwords.set_signin_session_duration(current.id, params["MaxSigninSessionDuration"])
+        elif params.get("ResetMaxSigninSessionDuration"):
+            unit.passwords.set_signin_session_duration(current.id, None)
         unit.mark_changed()
     return None
 
