@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -361,3 +362,31 @@ def test_get_user_shows_when_the_password_was_last_used(db: Database, box: Secre
     sign_in(db, runtime, account=ACCOUNT, user_name="alice", password=PASSWORD)
     output = users.get_user(context, {"UserName": "alice"})
     assert output is not None and output["User"]["PasswordLastUsed"] == START
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    def submit(self, item: Any) -> None:
+        self.events.append(item)
+
+
+def test_every_attempt_with_a_known_account_is_a_console_login_event(
+    db: Database, runtime: Runtime, account: str
+) -> None:
+    add_user(db, runtime)
+    sink = _Sink()
+    ok = signin.sign_in(db, runtime, account=ACCOUNT, user_name="alice", password=PASSWORD,
+                        audit_sink=sink, source_ip="198.51.100.7", user_agent="browser")
+    assert ok.outcome is signin.Outcome.SUCCESS
+    signin.sign_in(db, runtime, account=ACCOUNT, user_name="alice", password="wrong-Passw0rd!", audit_sink=sink)
+    signin.sign_in(db, runtime, account="acme", user_name=None, password="root-Secret-9", audit_sink=sink)
+    signin.sign_in(db, runtime, account="000000000000", user_name="alice", password=PASSWORD, audit_sink=sink)
+    assert [(e.user_name, e.success) for e in sink.events] == [("alice", True), ("alice", False), (None, True)]
+    first, failed, root = sink.events
+    assert first.arn == f"arn:aws:iam::{ACCOUNT}:user/alice" and first.source_ip == "198.51.100.7"
+    assert failed.error_message == "Failed authentication"
+    assert root.arn == f"arn:aws:iam::{ACCOUNT}:root"
+    for event in sink.events:
+        assert PASSWORD not in repr(vars(event) if hasattr(event, "__dict__") else event)

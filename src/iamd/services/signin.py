@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from iamd.protocol.errors import ServiceError
+from iamd.services import arns, audit
 from iamd.services.crypto import SecretBox
 from iamd.services.iam import mfa, password_policy
 from iamd.services.iam.login_profiles import previous_hashes, store_new_password
@@ -118,6 +119,7 @@ class _Subject:
     account_id: str
     user_id: str | None
     user_name: str | None
+    user_path: str
     profile: LoginProfileRecord
     policy: password_policy.EffectivePolicy
     mfa_serials: tuple[str, ...]
@@ -129,13 +131,14 @@ def _load(unit: UnitOfWork, account: str, user_name: str | None) -> _Subject | N
         return None
     user_id = None
     name = None
+    path = "/"
     if user_name is None:
         profile = unit.passwords.get_profile(root_profile_id(account_id))
     else:
         user = unit.users.get_by_name(account_id, user_name)
         if user is None:
             return None
-        user_id, name = user.id, user.name
+        user_id, name, path = user.id, user.name, user.path
         profile = unit.passwords.get_profile(user.id)
     if profile is None:
         return None
@@ -143,6 +146,7 @@ def _load(unit: UnitOfWork, account: str, user_name: str | None) -> _Subject | N
         account_id=account_id,
         user_id=user_id,
         user_name=name,
+        user_path=path,
         profile=profile,
         policy=password_policy.effective_policy(unit, account_id),
         mfa_serials=tuple(unit.passwords.enabled_mfa_serials(account_id, user_id)),
@@ -176,33 +180,45 @@ def sign_in(
     mfa_code: str | None = None,
     box: SecretBox | None = None,
     mfa_verifier: MfaVerifier | None = None,
+    audit_sink: audit.AuditSink | None = None,
+    source_ip: str = "",
+    user_agent: str = "",
 ) -> SignInResult:
     """Check a console password; ``user_name`` None signs in the root user.
 
     ``account`` is the account's id or alias; the root user may also give its e-mail.
+    Each attempt whose account is known becomes a ``ConsoleLogin`` event in
+    ``audit_sink`` (the server's audit log), failed ones included.
     """
     now = runtime.now()
+
+    def finish(subject: _Subject | None, outcome: Outcome, mfa_used: bool = False) -> None:
+        _log(subject, outcome)
+        if subject is not None:
+            _record(audit_sink, subject, outcome, now, mfa_used, source_ip, user_agent)
+
     with db.reading() as unit:
         subject = _load(unit, account, user_name)
     if subject is None or locked(subject.profile, now):
         burn(password)
-        _log(subject, Outcome.FAILED)
+        finish(subject, Outcome.FAILED)
         return FAILED
     profile = subject.profile
     if not password_matches(profile.password_hash, password):
         record_failure(db, runtime, profile.id)
-        _log(subject, Outcome.FAILED)
+        finish(subject, Outcome.FAILED)
         return FAILED
+    mfa_used = bool(subject.mfa_serials)
     if subject.mfa_serials:
         if mfa_code is None:
             return _result(subject, Outcome.MFA_REQUIRED)
         if not _mfa_ok(db, box, subject, mfa_code, now, mfa_verifier or default_mfa_verifier):
             record_failure(db, runtime, profile.id)
-            _log(subject, Outcome.FAILED)
+            finish(subject, Outcome.FAILED, mfa_used)
             return FAILED
     expired = subject.policy.expired(profile, now)
     if expired and subject.policy.hard_expiry:
-        _log(subject, Outcome.PASSWORD_EXPIRED)
+        finish(subject, Outcome.PASSWORD_EXPIRED, mfa_used)
         return _result(subject, Outcome.PASSWORD_EXPIRED, "expired")
     with db.transaction() as unit:
         unit.passwords.record_success(profile.id, now)
@@ -214,7 +230,7 @@ def sign_in(
         outcome, reason = Outcome.PASSWORD_CHANGE_REQUIRED, "expired"
     else:
         outcome, reason = Outcome.SUCCESS, None
-    _log(subject, outcome)
+    finish(subject, outcome, mfa_used)
     return _result(subject, outcome, reason)
 
 
@@ -229,6 +245,9 @@ def change_expired_password(
     mfa_code: str | None = None,
     box: SecretBox | None = None,
     mfa_verifier: MfaVerifier | None = None,
+    audit_sink: audit.AuditSink | None = None,
+    source_ip: str = "",
+    user_agent: str = "",
 ) -> SignInResult:
     """Sign in with a password that must be changed, and change it.
 
@@ -239,6 +258,7 @@ def change_expired_password(
     result = sign_in(
         db, runtime, account=account, user_name=user_name, password=old_password,
         mfa_code=mfa_code, box=box, mfa_verifier=mfa_verifier,
+        audit_sink=audit_sink, source_ip=source_ip, user_agent=user_agent,
     )
     if result.outcome not in (Outcome.PASSWORD_CHANGE_REQUIRED, Outcome.SUCCESS):
         return result
@@ -277,6 +297,24 @@ def _mfa_ok(
 
 def _result(subject: _Subject, outcome: Outcome, reason: str | None = None) -> SignInResult:
     return SignInResult(outcome, subject.account_id, subject.user_id, subject.user_name, reason)
+
+
+def _record(
+    sink: audit.AuditSink | None, subject: _Subject, outcome: Outcome, now: datetime, mfa_used: bool,
+    source_ip: str, user_agent: str,
+) -> None:
+    """The attempt as a ConsoleLogin event: the password was right unless it FAILED."""
+    if subject.user_id is None:
+        arn, principal_id = arns.root_arn("aws", subject.account_id), subject.account_id
+    else:
+        arn = arns.iam_arn("aws", subject.account_id, "user", subject.user_path, subject.user_name or "")
+        principal_id = subject.user_id
+    success = outcome is not Outcome.FAILED
+    audit.record_signin(
+        sink, when=now, account_id=subject.account_id, arn=arn, principal_id=principal_id,
+        user_name=subject.user_name, success=success, mfa_used=mfa_used, source_ip=source_ip,
+        user_agent=user_agent, error_message=None if success else "Failed authentication",
+    )
 
 
 def _log(subject: _Subject | None, outcome: Outcome) -> None:
