@@ -12,6 +12,9 @@ carried to its end in time becomes ``EXPIRED``.
 A request is visible to its requestor account and, once aimed at or associated with one,
 to its owner account; before that, any account may look it up by id (the id is the
 capability the partner hands to the customer). Another account gets NoSuchEntity.
+
+Delegation requests are cached nowhere, so writing one does not move the state version
+that tells other processes to drop their caches.
 """
 
 from __future__ import annotations
@@ -186,7 +189,6 @@ def create_delegation_request(context: OperationContext, params: Params) -> Outp
             raise EntityAlreadyExists(
                 f"A delegation request with requestor workflow id {params['RequestorWorkflowId']} already exists."
             ) from None
-        unit.mark_changed()
     return {
         "DelegationRequestId": request_id,
         "ConsoleDeepLink": f"https://console.aws.amazon.com/iam/home#/temporary-delegation/requests/{request_id}",
@@ -247,7 +249,6 @@ def associate_delegation_request(context: OperationContext, params: Params) -> O
             state=ASSIGNED,
             updated_at=now,
         )
-        unit.mark_changed()
     return None
 
 
@@ -262,7 +263,6 @@ def update_delegation_request(context: OperationContext, params: Params) -> Outp
         if params.get("Notes") is not None:
             values["notes"] = params["Notes"]
         _change(repo, record, **values)
-        unit.mark_changed()
     return None
 
 
@@ -274,7 +274,6 @@ def accept_delegation_request(context: OperationContext, params: Params) -> Outp
         record = _load_owned(context, repo, params["DelegationRequestId"])
         _require_state(record, now, {ASSIGNED, PENDING_APPROVAL}, "accept")
         _change(repo, record, state=ACCEPTED, approver_id=_caller_arn(context), updated_at=now)
-        unit.mark_changed()
     return None
 
 
@@ -289,7 +288,6 @@ def reject_delegation_request(context: OperationContext, params: Params) -> Outp
         if params.get("Notes") is not None:
             values["rejection_reason"] = params["Notes"]
         _change(repo, record, **values)
-        unit.mark_changed()
     return None
 
 
@@ -311,5 +309,4 @@ def send_delegation_token(context: OperationContext, params: Params) -> Output:
             updated_at=now,
             expires_at=now + timedelta(seconds=record.session_duration),
         )
-        unit.mark_changed()
     return None
