@@ -30,6 +30,7 @@ from iamd.protocol.errors import AccessDenied
 from iamd.services import arns
 from iamd.services.caller import Caller
 from iamd.services.iam.attachments import effective_documents
+from iamd.services.iam.common import arn_for_storage
 from iamd.services.iam.managed_policies import default_document, resolve_policy
 from iamd.services.operations import OperationContext, Params
 from iamd.services.state_watch import StateWatcher
@@ -138,6 +139,8 @@ class Authorizer:
             target = self.target(unit, caller, spec, params)
             if _password_self_service(unit, caller, operation, target):
                 return
+            if operation == "GetDelegationRequest" and _owns_delegation_request(unit, caller, params):
+                return
             loaded = self.caller_policies(unit, caller)
         request = policy.Request(
             action=spec.action,
@@ -232,6 +235,14 @@ def _password_self_service(unit: UnitOfWork, caller: Caller, operation: str, tar
         return False
     record = unit.passwords.get_policy(caller.account_id)
     return bool(record is not None and record.allow_users_to_change)
+
+
+def _owns_delegation_request(unit: UnitOfWork, caller: Caller, params: Params) -> bool:
+    """AWS gives a delegation request's owner a default permission to get it."""
+    from iamd.store.delegations import DelegationRequestRepository
+
+    record = DelegationRequestRepository(unit.connection).get(str(params.get("DelegationRequestId", "")))
+    return record is not None and record.owner_id == arn_for_storage(caller.arn)
 
 
 def _check_session_limits(caller: Caller, service: str, operation: str, action: str) -> None:

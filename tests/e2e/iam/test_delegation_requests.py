@@ -382,3 +382,15 @@ def test_cli_create_associate_get(server: RunningServer) -> None:
     assert shown["DelegationRequest"]["State"] == "ASSIGNED"
     listed = json.loads(run("list-delegation-requests"))
     assert [r["DelegationRequestId"] for r in listed["DelegationRequests"]] == [request_id]
+
+
+def test_the_owner_may_get_its_request_without_a_policy(server: RunningServer, iam: Any, partner: Any) -> None:
+    request_id = create(partner)
+    owner = user_client(server, iam, "owner", ["iam:AssociateDelegationRequest"])
+    bystander = user_client(server, iam, "bystander", [])
+    code, status, _ = error_of(owner.get_delegation_request, DelegationRequestId=request_id)
+    assert (code, status) == ("AccessDenied", 403)  # not the owner yet
+    owner.associate_delegation_request(DelegationRequestId=request_id)
+    assert get(owner, request_id)["State"] == "ASSIGNED"
+    code, status, _ = error_of(bystander.get_delegation_request, DelegationRequestId=request_id)
+    assert (code, status) == ("AccessDenied", 403)
