@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from tests.conftest import POSTGRES_URL, require_postgres
 
@@ -154,3 +155,11 @@ def sts(server: RunningServer) -> Any:
 
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
+    """Call an AWS client method that must fail: (error code, HTTP status, message)."""
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    error = info.value.response["Error"]
+    return error["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"], error.get("Message", "")

@@ -16,16 +16,8 @@ import botocore.auth
 import botocore.awsrequest
 import botocore.credentials
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return error["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"], error.get("Message", "")
+from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of
 
 
 def test_root_get_caller_identity(sts: Any) -> None:

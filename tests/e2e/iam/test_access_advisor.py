@@ -10,10 +10,7 @@ import sys
 import time
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer
+from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
@@ -22,13 +19,6 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
 def document(*actions: str) -> str:
     return json.dumps({"Version": "2012-10-17",
                        "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]})
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return error["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"], error.get("Message", "")
 
 
 def user_arn(name: str) -> str:

@@ -8,9 +8,8 @@ import sys
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import RunningServer
+from tests.e2e.conftest import RunningServer, error_of
 from tests.e2e.iam.test_server_certificates import rsa_pair, upload
 
 SUMMARY_KEYS = {
@@ -48,17 +47,6 @@ SUMMARY_KEYS = {
     "AssumeRolePolicySizeQuota",
     "GlobalEndpointTokenVersion",
 }
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return (
-        error["Code"],
-        info.value.response["ResponseMetadata"]["HTTPStatusCode"],
-        error.get("Message", ""),
-    )
 
 
 def other_account(server: RunningServer) -> Any:

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from typing import Any
 
-from tests.e2e.conftest import RunningServer
-from tests.e2e.iam.test_account import error_of, other_account
+from tests.e2e.conftest import RunningServer, error_of
+from tests.e2e.iam.test_account import other_account
 
 
 def user_client(server: RunningServer, iam: Any, name: str, actions: list[str]) -> Any:

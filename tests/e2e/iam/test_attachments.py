@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer, start_server, stop_server
+from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of, start_server, stop_server
 
 TEXT = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
 TRUST = json.dumps({
@@ -28,13 +28,6 @@ KINDS = {
               "PoliciesPerGroup"),
     "role": ("attach_role_policy", "detach_role_policy", "list_attached_role_policies", "RoleName", "PoliciesPerRole"),
 }
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return error["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"], error.get("Message", "")
 
 
 def create(iam: Any, kind: str, name: str, path: str = "/") -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer
+from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of
 
 TEXT = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
 TRUST = json.dumps({
@@ -20,13 +20,6 @@ KINDS = {
     "user": ("UserName", "put_user_permissions_boundary", "delete_user_permissions_boundary", "get_user", "User"),
     "role": ("RoleName", "put_role_permissions_boundary", "delete_role_permissions_boundary", "get_role", "Role"),
 }
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return error["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"], error.get("Message", "")
 
 
 def create(iam: Any, kind: str, name: str) -> None:

@@ -13,13 +13,12 @@ import time
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer
+from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of
 
 HEADER = [
     "user", "arn", "user_creation_time", "password_enabled", "password_last_used", "password_last_changed",
@@ -29,13 +28,6 @@ HEADER = [
     "access_key_2_last_used_region", "access_key_2_last_used_service", "cert_1_active", "cert_1_last_rotated",
     "cert_2_active", "cert_2_last_rotated",
 ]
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return error["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"], error.get("Message", "")
 
 
 def report_rows(iam: Any) -> list[dict[str, str]]:

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from iamd.services.iam import delegation_requests as module
-from tests.e2e.conftest import RunningServer
-from tests.e2e.iam.test_account import error_of
+from tests.e2e.conftest import RunningServer, error_of
 
 TEMPLATE = "arn:aws:iam::aws:policy-template/PartnerOnboarding"
 

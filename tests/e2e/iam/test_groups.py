@@ -7,17 +7,7 @@ import subprocess
 import sys
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return error["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"], error.get("Message", "")
+from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of
 
 
 def test_create_and_get_group(iam: Any) -> None:

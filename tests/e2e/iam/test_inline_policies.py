@@ -8,9 +8,8 @@ import sys
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import RunningServer
+from tests.e2e.conftest import RunningServer, error_of
 
 TRUST = json.dumps({
     "Version": "2012-10-17",
@@ -21,13 +20,6 @@ KINDS = {
     "group": ("GroupName", "put_group_policy", "get_group_policy", "list_group_policies", "delete_group_policy", 5120),
     "role": ("RoleName", "put_role_policy", "get_role_policy", "list_role_policies", "delete_role_policy", 10240),
 }
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return error["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"], error.get("Message", "")
 
 
 def document(resource: str = "*") -> dict[str, Any]:

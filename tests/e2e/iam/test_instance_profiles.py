@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer, start_server, stop_server
-from tests.e2e.iam.test_roles import TRUST, TRUST_TEXT, error_of, second_account
+from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of, start_server, stop_server
+from tests.e2e.iam.test_roles import TRUST, TRUST_TEXT, second_account
 
 
 def role(iam: Any, name: str = "app") -> dict[str, Any]:

@@ -11,19 +11,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import RunningServer
+from tests.e2e.conftest import RunningServer, error_of
 
 GOOD = "Initial-pass-1"
 CHANGE_OWN_PASSWORD = "arn:aws:iam::aws:policy/IAMUserChangePassword"
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return error["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"], error.get("Message", "")
 
 
 def client_of(server: RunningServer, iam: Any, user: str) -> Any:

@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer, start_server, stop_server
+from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of, start_server, stop_server
 
 DOCUMENT = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
 TEXT = json.dumps(DOCUMENT)
@@ -24,13 +23,6 @@ REQUIRED_AWS_POLICIES = [
     "SecurityAudit", "job-function/ViewOnlyAccess", "job-function/Billing", "AWSSupportAccess",
 ]
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return error["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"], error.get("Message", "")
 
 
 def policy_arn(name: str, path: str = "/") -> str:

@@ -17,21 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pyotp
-import pytest
 import segno
-from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer
+from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of
 from tests.e2e.test_enforcement import allow, doc, new_user
 
 ISSUER = "Amazon%20Web%20Services"
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return error["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"], error.get("Message", "")
 
 
 def step_now() -> int:

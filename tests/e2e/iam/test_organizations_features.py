@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import RunningServer
-from tests.e2e.iam.test_account import error_of, other_account
+from tests.e2e.conftest import RunningServer, error_of
+from tests.e2e.iam.test_account import other_account
 from tests.e2e.iam.test_account_settings import user_client
 
 ROOT_ACCESS_OPERATIONS = [

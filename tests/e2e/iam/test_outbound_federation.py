@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import RunningServer
-from tests.e2e.iam.test_account import error_of, other_account
+from tests.e2e.conftest import RunningServer, error_of
+from tests.e2e.iam.test_account import other_account
 from tests.e2e.iam.test_account_settings import user_client
 
 ISSUER = re.compile(r"https://[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.tokens\.sts\.global\.api\.aws")

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import RunningServer
-from tests.e2e.iam.test_account import error_of
+from tests.e2e.conftest import RunningServer, error_of
 from tests.e2e.iam.test_account_settings import user_client
 
 TEMPLATE = "arn:aws:iam::aws:role-template/lambda.amazonaws.com/PowerUserRoleTemplate:1"

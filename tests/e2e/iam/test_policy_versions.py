@@ -6,20 +6,12 @@ import json
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import ACCOUNT_ID
+from tests.e2e.conftest import ACCOUNT_ID, error_of
 
 DOCUMENT = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
 TEXT = json.dumps(DOCUMENT)
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return error["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"], error.get("Message", "")
 
 
 def document(action: str) -> str:

@@ -13,20 +13,13 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer, start_server, stop_server
+from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of, start_server, stop_server
 
 TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
 TRUST_TEXT = json.dumps(TRUST)
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return error["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"], error.get("Message", "")
 
 
 def create(iam: Any, name: str = "app", **kwargs: Any) -> dict[str, Any]:

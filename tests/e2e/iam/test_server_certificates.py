@@ -10,27 +10,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer
+from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of
 
 NOT_AFTER = dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return (
-        error["Code"],
-        info.value.response["ResponseMetadata"]["HTTPStatusCode"],
-        error.get("Message", ""),
-    )
 
 
 def _name(common_name: str) -> x509.Name:

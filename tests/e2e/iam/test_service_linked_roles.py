@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer
-from tests.e2e.iam.test_roles import TRUST_TEXT, error_of, second_account
+from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of
+from tests.e2e.iam.test_roles import TRUST_TEXT, second_account
 
 PROTECTED = "Cannot perform the operation on the protected role '{}' - this role is only modifiable by AWS"
 TASK = re.compile(r"task/aws-service-role/(?P<service>[^/]+)/(?P<role>[^/]+)/[A-Za-z0-9_-]+")

@@ -12,20 +12,12 @@ from functools import cache
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return error["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"], error.get("Message", "")
+from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of
 
 
 @cache
