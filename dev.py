@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Set-up in one step: ``python3 dev.py serve`` starts iamd, ``python3 dev.py test`` tests it.
 
-Needs only Python 3.11+ and git. The first run creates ``.venv`` and installs iamd with
-its test dependencies from PyPI; later runs reinstall only when ``pyproject.toml`` changed.
+Needs only Python 3.11+ and git. The first run creates ``.venv`` and installs iamd with its
+test dependencies at the exact versions of ``requirements.lock``; later runs reinstall only
+when ``pyproject.toml`` or the lock file changed. ``python3 dev.py lock`` resolves the
+ranges of ``pyproject.toml`` afresh in a throw-away environment and rewrites the lock file:
+a new botocore (and so a new IAM model) is a deliberate, reviewed change.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -18,32 +22,106 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".iamd-installed"
+LOCK = ROOT / "requirements.lock"
+# What `dev.py lock` resolves: the project with every optional group, so benchmarks
+# install the same versions as tests do.
+LOCKED_EXTRAS = "test,bench"
+# The build tools come from the lock too; the build then runs without isolation so that
+# it uses them instead of whatever setuptools is newest.
+BUILD_TOOLS = ("pip", "setuptools", "wheel")
+USAGE = (
+    "usage: python3 dev.py serve [iamd serve options] | test [pytest options]"
+    " | install | lock | bench SCRIPT [args]"
+)
 
 
-def _python() -> Path:
-    return BIN / ("python.exe" if os.name == "nt" else "python")
+def _python(bin_dir: Path = BIN) -> Path:
+    return bin_dir / ("python.exe" if os.name == "nt" else "python")
+
+
+def _step(number: int, total: int, text: str) -> None:
+    print(f"[{number}/{total}] {text}", file=sys.stderr, flush=True)
+
+
+def _pip(python: Path) -> list[str]:
+    return [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in ("pyproject.toml", "requirements.lock"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _locked_build_tools() -> list[str]:
+    pins = []
+    for line in LOCK.read_text().splitlines():
+        name = line.split("==", 1)[0].strip().lower()
+        if name in BUILD_TOOLS:
+            pins.append(line.strip())
+    return pins
 
 
 def ensure_environment() -> None:
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    """Create or update .venv so it holds exactly the locked versions."""
+    wanted = _fingerprint()
     if STAMP.exists() and STAMP.read_text() == wanted and _python().exists():
         return
+    total = 3
     if not _python().exists():
-        print("creating .venv ...", file=sys.stderr)
+        _step(1, total, "creating .venv")
         venv.EnvBuilder(with_pip=True).create(VENV)
-    print("installing iamd and its test dependencies into .venv ...", file=sys.stderr)
-    pip = [str(_python()), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
+    else:
+        _step(1, total, ".venv exists; the lock file or pyproject.toml changed")
+    pip = _pip(_python())
+    _step(2, total, "installing the locked build tools (" + ", ".join(_locked_build_tools()) + ")")
+    subprocess.run([*pip, *_locked_build_tools()], check=True)
+    _step(3, total, "installing iamd and its test dependencies at the versions of requirements.lock")
+    subprocess.run(
+        [*pip, "--no-build-isolation", "-c", str(LOCK), "-e", f"{ROOT}[test]"], check=True
+    )
     STAMP.write_text(wanted)
+    print(f"ready: {BIN / 'iamd'} (dev.py puts it on the PATH of what it runs)", file=sys.stderr)
+
+
+def lock() -> int:
+    """Resolve pyproject.toml's ranges to their newest versions and write requirements.lock."""
+    with tempfile.TemporaryDirectory(prefix="iamd-lock-") as scratch:
+        env_dir = Path(scratch) / "venv"
+        _step(1, 3, "creating a throw-away environment")
+        venv.EnvBuilder(with_pip=True).create(env_dir)
+        python = _python(env_dir / ("Scripts" if os.name == "nt" else "bin"))
+        pip = _pip(python)
+        _step(2, 3, f"resolving iamd[{LOCKED_EXTRAS}] and the build tools to their newest versions")
+        subprocess.run([*pip, "--upgrade", *BUILD_TOOLS], check=True)
+        subprocess.run([*pip, f"{ROOT}[{LOCKED_EXTRAS}]"], check=True)
+        frozen = subprocess.run(
+            [str(python), "-m", "pip", "freeze", "--all", "--disable-pip-version-check"],
+            check=True, capture_output=True, text=True,
+        ).stdout
+    pins = sorted(
+        (line for line in frozen.splitlines() if line and not line.lower().startswith("iamd")),
+        key=str.lower,
+    )
+    header = [
+        "# Exact versions of every dependency, used by dev.py, CI and the README's commands.",
+        "# Generated by `python3 dev.py lock` from the ranges in pyproject.toml; do not edit.",
+        f"# Resolved with Python {sys.version_info.major}.{sys.version_info.minor}.",
+    ]
+    _step(3, 3, f"writing {LOCK.name} ({len(pins)} packages)")
+    LOCK.write_text("\n".join(header + pins) + "\n")
+    return 0
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("serve", "test", "bench", "install"):
-        print("usage: python3 dev.py serve [iamd serve options] | test [pytest options] | install", file=sys.stderr)
+    if not argv or argv[0] not in ("serve", "test", "bench", "install", "lock"):
+        print(USAGE, file=sys.stderr)
         return 2
-    ensure_environment()
     command, rest = argv[0], argv[1:]
+    if command == "lock":
+        return lock()
+    ensure_environment()
     if command == "install":
         return 0
     if command == "serve":
@@ -53,6 +131,9 @@ def main(argv: list[str]) -> int:
     else:
         args = [str(_python()), *rest]
     os.chdir(ROOT)
+    # The environment's own commands (iamd, aws, pytest) come first on the PATH.
+    os.environ["PATH"] = str(BIN) + os.pathsep + os.environ.get("PATH", "")
+    os.environ["VIRTUAL_ENV"] = str(VENV)
     os.execv(args[0], args)
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,6 +17,28 @@ POSTGRES_URL = os.environ.get(
 )
 # CI sets IAMD_REQUIRE_POSTGRES=1: there a missing PostgreSQL fails the run instead of skipping.
 REQUIRE_POSTGRES = os.environ.get("IAMD_REQUIRE_POSTGRES") == "1"
+# CI sets IAMD_REQUIRE_SHARED=1: there a missing ../shared folder (the policy vectors, the
+# managed policy catalogue's source) fails the run instead of skipping.
+REQUIRE_SHARED = os.environ.get("IAMD_REQUIRE_SHARED") == "1"
+
+
+def missing_shared(path: object, what: str) -> Any:
+    """The one parameter of a test whose data in ../shared is absent: skipped with a reason
+    that names the folder, except where CI requires ../shared (see ``fail_missing_shared``)."""
+    reason = f"{what} not found at {path} (../shared beside the repository)"
+    marks = [] if REQUIRE_SHARED else [pytest.mark.skip(reason=reason)]
+    return pytest.param(MissingShared(reason), id="shared-absent", marks=marks)
+
+
+class MissingShared:
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def fail_missing_shared(case: object) -> None:
+    """Fail the run when a test's ../shared data is absent and CI requires it."""
+    if isinstance(case, MissingShared):
+        pytest.fail(f"IAMD_REQUIRE_SHARED=1 but {case.reason}")
 
 
 def postgres_available() -> str | None:

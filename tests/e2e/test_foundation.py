@@ -91,10 +91,10 @@ def frozen_botocore_clock(when: dt.datetime | None) -> Iterator[None]:
 
 
 def _signed_request(server: RunningServer, body: str, *, when: dt.datetime | None = None,
-                    service: str = "sts") -> botocore.awsrequest.AWSRequest:
+                    service: str = "sts", path: str = "/") -> botocore.awsrequest.AWSRequest:
     credentials = botocore.credentials.Credentials(server.access_key_id, server.secret_access_key)
     request = botocore.awsrequest.AWSRequest(
-        method="POST", url=server.endpoint + "/", data=body,
+        method="POST", url=server.endpoint + path, data=body,
         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
     )
     signer = botocore.auth.SigV4Auth(credentials, service, "us-east-1")
@@ -197,6 +197,32 @@ def test_unimplemented_operation_says_so(server: RunningServer) -> None:
     status, text = _send(server.endpoint + "/", body.encode(), dict(request.headers.items()))
     assert (status, _code(text)) == (501, "NotImplemented")
     assert missing[0] in text
+
+
+@pytest.mark.parametrize("action", ["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"])
+def test_unimplemented_unsigned_operation_says_so(server: RunningServer, action: str) -> None:
+    from iamd.services.operations import handler_for
+
+    if handler_for("sts", action) is not None:
+        pytest.skip(f"{action} is implemented")
+    body = f"Action={action}&Version=2011-06-15&RoleArn=arn:aws:iam::{ACCOUNT_ID}:role/r"
+    status, text = _send(server.endpoint + "/", body.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+    assert (status, _code(text)) == (501, "NotImplemented")
+    # Any other operation without a signature is still refused as unsigned.
+    status, text = _send(server.endpoint + "/", BODY.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+    assert (status, _code(text)) == (403, "MissingAuthenticationToken")
+
+
+@pytest.mark.parametrize("path", ["/foo", "/iam/", "//", "/_iamd", "/?"])
+def test_signed_request_to_another_path_is_an_error(server: RunningServer, path: str) -> None:
+    request = _signed_request(server, BODY, path=path)
+    status, text = _send(request.url, BODY.encode(), dict(request.headers.items()))
+    if path == "/?":
+        # An empty query string still names the path `/`.
+        assert status == 200 and "<GetCallerIdentityResult>" in text
+        return
+    assert (status, _code(text)) == (404, "NotFound")
+    assert "<ErrorResponse" in text and "GetCallerIdentityResult" not in text
 
 
 def test_get_with_query_string(server: RunningServer) -> None:

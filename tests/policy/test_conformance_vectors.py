@@ -2,7 +2,8 @@
 
 The vectors live outside the repository (they are derived from AGPL test data and must
 not be copied in): ``../shared/conformance/policy-vectors/*.jsonl`` relative to the repo
-root, or the folder named by ``IAMD_POLICY_VECTORS``. The test skips when absent.
+root, or the folder named by ``IAMD_POLICY_VECTORS``. The test skips when absent, saying
+where it looked, and fails instead where ``IAMD_REQUIRE_SHARED=1`` (CI).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from iamd.policy import Request, evaluate
+from tests.conftest import fail_missing_shared, missing_shared
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VECTORS = Path(
@@ -28,8 +30,7 @@ XFAIL: dict[str, str] = {}
 
 def _load() -> list[Any]:
     if not VECTORS.is_dir():
-        return [pytest.param(None, id="vectors-absent",
-                             marks=pytest.mark.skip(reason=f"no policy vectors at {VECTORS}"))]
+        return [missing_shared(VECTORS, "the policy vectors")]
     params = []
     for path in sorted(VECTORS.glob("*.jsonl")):
         for line in path.read_text().splitlines():
@@ -70,4 +71,5 @@ def run_case(case: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("case", _load())
 def test_vector(case: dict[str, Any]) -> None:
+    fail_missing_shared(case)
     assert run_case(case) == case["expected"], case.get("note")

@@ -102,6 +102,7 @@ class Generator:
         "o-abcdefghij/r-abcd/", "p-abcdefgh", "v1", "v2.abc", "https://example.com/x",
         "http://example.com", "arn:aws:iam::123456789012:role/x", "AKIAIOSFODNN7EXAMPLE",
         "bob@example.com", "a-b", "ab--cd", "x" * 20,
+        "arn:aws:iam::123456789012:workload-identity-template/x", "{tenant}/app",
     )
 
     def __init__(self, seed: int, mode: str) -> None:

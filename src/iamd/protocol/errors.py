@@ -64,6 +64,13 @@ class InvalidAction(ServiceError):
     code = "InvalidAction"
 
 
+class UnknownPath(ServiceError):
+    """A request for a path other than ``/``: the Query and JSON APIs answer only there."""
+
+    code = "NotFound"
+    status = 404
+
+
 class NotImplementedOperation(ServiceError):
     """The operation exists in the service model but iamd does not implement it yet."""
 
@@ -303,6 +310,10 @@ class ServiceAccessNotEnabled(ServiceError):
     code = "ServiceAccessNotEnabledException"
 
 
+class OrganizationLevelResourcesExist(ServiceError):
+    code = "OrganizationLevelResourcesExistException"
+
+
 # -- STS ------------------------------------------------------------------------------
 
 class PackedPolicyTooLarge(ServiceError):
@@ -380,6 +391,36 @@ class OutboundWebIdentityFederationDisabled(ServiceError):
 class SessionDurationEscalation(ServiceError):
     code = "SessionDurationEscalationException"
     status = 403
+
+
+# Workload identity (IssueWorkloadIdentityContext, GetCertificate): not implemented yet,
+# but their modelled errors keep their wire identity.
+
+class InvalidAttestationDocument(ServiceError):
+    code = "InvalidAttestationDocument"
+
+
+class InvalidWorkloadIdentityConfiguration(ServiceError):
+    code = "InvalidWorkloadIdentityConfiguration"
+
+
+class MalformedCertificateSigningRequest(ServiceError):
+    code = "MalformedCertificateSigningRequestException"
+
+
+class RegionalSignerUnavailable(ServiceError):
+    code = "RegionalSignerUnavailableException"
+    status = 404
+
+
+class ResourceNotFound(ServiceError):
+    code = "ResourceNotFoundException"
+    status = 404
+
+
+class SignerNotConfigured(ServiceError):
+    code = "SignerNotConfiguredException"
+    status = 404
 
 
 # -- CloudTrail (JSON protocol) ---------------------------------------------------------------

@@ -27,8 +27,10 @@ from iamd.protocol.errors import (
     InternalFailure,
     InvalidAction,
     InvalidClientTokenId,
+    MissingAuthenticationToken,
     NotImplementedOperation,
     ServiceError,
+    UnknownPath,
     error_class_for_code,
 )
 from iamd.protocol.json_protocol import API_VERSIONS as JSON_SERVICES
@@ -118,7 +120,16 @@ def _choose_service(scope_service: str | None, action: str | None) -> QueryServi
     return load_service("iam")
 
 
+# STS operations that AWS accepts without a signature: the credentials they return come
+# from the SAML assertion or web identity token in the request itself.
+UNSIGNED_OPERATIONS = frozenset({("sts", "AssumeRoleWithSAML"), ("sts", "AssumeRoleWithWebIdentity")})
+
+API_PATHS = ("/", "")
+
+
 def handle(state: ServerState, request: ApiRequest) -> Response:
+    if request.path.split("?", 1)[0] not in API_PATHS:
+        return _unknown_path(request)
     if request.header("x-amz-target") is not None:
         return handle_json(state, request)
     started = time.perf_counter()
@@ -142,7 +153,10 @@ def handle(state: ServerState, request: ApiRequest) -> Response:
             signed = sigv4.parse_request(parts)
         except sigv4.SigV4Error as exc:
             service = _choose_service(None, action)
-            raise _as_service_error(exc) from None
+            error = _as_service_error(exc)
+            if isinstance(error, MissingAuthenticationToken):
+                _refuse_unimplemented_unsigned(service, action)
+            raise error from None
         service = _choose_service(signed.service, action)
         call.region = signed.region
         call.access_key_id = signed.access_key_id
@@ -171,6 +185,28 @@ def handle(state: ServerState, request: ApiRequest) -> Response:
         if call.caller is not None or call.claimed is not None:
             state.audit.submit(call)
         _log_request(call, status, started)
+
+
+def _refuse_unimplemented_unsigned(service: QueryService, action: str | None) -> None:
+    """An operation AWS serves unsigned answers that iamd lacks it, not that a signature is
+    missing: the client did nothing wrong."""
+    if action and (service.name, action) in UNSIGNED_OPERATIONS and handler_for(service.name, action) is None:
+        raise NotImplementedOperation(f"{action} is not implemented by iamd yet.")
+
+
+def _unknown_path(request: ApiRequest) -> Response:
+    """IAM, STS and the JSON APIs answer only at ``/``: any other path is an error, never
+    served as if it were ``/``."""
+    request_id = str(uuid.uuid4())
+    error = UnknownPath(f"The path `{request.path}` does not exist; the API is served at `/`.")
+    if request.header("x-amz-target") is not None:
+        json_service = load_json_service("cloudtrail")
+        body, status = json_service.serialize_error(error)
+        content_type = json_service.content_type
+    else:
+        body, status = load_service("iam").serialize_error(error, request_id)
+        content_type = XML_CONTENT_TYPE
+    return Response(status, body, [("Content-Type", content_type), ("x-amzn-RequestId", request_id)])
 
 
 def _json_service(scope_service: str | None, target: str | None) -> JsonService:

@@ -39,7 +39,8 @@ _AREAS: dict[str, tuple[tuple[str, str], ...]] = {
         (r"Simulate|ContextKeys", "policy simulator"),
         (r"SAMLProvider", "SAML providers"),
         (r"OpenIDConnectProvider", "OpenID Connect providers"),
-        (r"Organizations", "organizations features"),
+        (r"WorkloadIdentity", "workload identity providers and templates"),
+        (r"Organizations|OrganizationLevelResources", "organizations features"),
         (r"Delegation|AcquireRole", "delegation requests"),
         (r"OutboundWebIdentityFederation", "outbound web identity federation"),
         (r"AccessKey", "access keys"),
@@ -58,6 +59,7 @@ _AREAS: dict[str, tuple[tuple[str, str], ...]] = {
         (r"AssumeRole|AssumeRoot", "assume role"),
         (r"FederationToken|SessionToken|DelegatedAccessToken|ScopedCredentials", "session tokens"),
         (r"CallerIdentity|AccessKeyInfo|DecodeAuthorizationMessage", "caller and key information"),
+        (r"WorkloadIdentity|GetCertificate|TrustBundles", "workload identity"),
     ),
 }
 

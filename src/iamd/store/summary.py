@@ -33,6 +33,9 @@ class AccountCounts:
     policy_attachments: int
     root_access_keys: int
     root_signing_certificates: int
+    mfa_devices: int
+    mfa_devices_in_use: int
+    root_mfa_devices: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,17 @@ class SummaryRepository(Repository):
                 s.signing_certificates,
                 s.signing_certificates.c.account_id == account_id,
                 s.signing_certificates.c.user_id.is_(None),
+            ),
+            mfa_devices=self._count(s.mfa_devices, s.mfa_devices.c.account_id == account_id),
+            mfa_devices_in_use=self._count(
+                s.mfa_devices,
+                s.mfa_devices.c.account_id == account_id,
+                sa.or_(s.mfa_devices.c.user_id.is_not(None), s.mfa_devices.c.assigned_root != 0),
+            ),
+            root_mfa_devices=self._count(
+                s.mfa_devices,
+                s.mfa_devices.c.account_id == account_id,
+                s.mfa_devices.c.assigned_root != 0,
             ),
         )
 

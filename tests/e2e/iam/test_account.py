@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import RunningServer, error_of
+from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of
 from tests.e2e.iam.test_server_certificates import rsa_pair, upload
 
 SUMMARY_KEYS = {
@@ -275,3 +275,21 @@ def test_summary_counts_entities(server: RunningServer, iam: Any) -> None:
     # Another account's entities are not counted.
     other_summary = other_account(server).get_account_summary()["SummaryMap"]
     assert {key: other_summary[key] for key in counted} == dict.fromkeys(counted, 0)
+
+
+def test_summary_counts_mfa_devices(iam: Any) -> None:
+    from tests.e2e.iam.test_mfa import code, create_device, enable_device, step_now
+
+    iam.create_user(UserName="alice")
+    create_device(iam, "spare")
+    enable_device(iam, "alice")
+    summary = iam.get_account_summary()["SummaryMap"]
+    # Every device of the account counts; only the assigned one is in use.
+    assert (summary["MFADevices"], summary["MFADevicesInUse"], summary["AccountMFAEnabled"]) == (2, 1, 0)
+    # The root user's device makes the account MFA-enabled.
+    serial, seed = create_device(iam, "root-account-mfa-device")
+    step = step_now()
+    iam.enable_mfa_device(UserName=ACCOUNT_ID, SerialNumber=serial,
+                          AuthenticationCode1=code(seed, step - 1), AuthenticationCode2=code(seed, step))
+    summary = iam.get_account_summary()["SummaryMap"]
+    assert (summary["MFADevices"], summary["MFADevicesInUse"], summary["AccountMFAEnabled"]) == (3, 2, 1)

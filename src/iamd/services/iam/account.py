@@ -90,11 +90,13 @@ def get_account_summary(context: OperationContext, params: Params) -> Output:
         "InstanceProfilesQuota": q.instance_profiles_per_account,
         "ServerCertificates": counts.server_certificates,
         "ServerCertificatesQuota": q.server_certificates_per_account,
-        # SAML and OIDC providers and MFA devices are not stored yet: none exist.
+        # SAML and OIDC providers are not stored yet: none exist.
         "Providers": 0,
-        "MFADevices": 0,
-        "MFADevicesInUse": 0,
-        "AccountMFAEnabled": 0,
+        # Every MFA device of the account, assigned or not; those assigned to a user or to
+        # the root user; and whether the root user has one.
+        "MFADevices": counts.mfa_devices,
+        "MFADevicesInUse": counts.mfa_devices_in_use,
+        "AccountMFAEnabled": 1 if counts.root_mfa_devices else 0,
         "AccountAccessKeysPresent": 1 if counts.root_access_keys else 0,
         "AccountSigningCertificatesPresent": 1 if counts.root_signing_certificates else 0,
         "AccessKeysPerUserQuota": q.access_keys_per_user,
