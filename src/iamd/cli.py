@@ -1,48 +1,103 @@
-"""The ``iamd`` command: ``iamd serve``, ``iamd accounts create|list``, ``iamd audit export``."""
+"""The ``iamd`` command: ``iamd serve``, ``iamd accounts create|list|reset-root-key``,
+``iamd audit export``, ``iamd operations``.
+
+Every failure is one line on stderr (``error: ...``) and a non-zero exit: 2 for a bad
+option or setting, 1 for anything else. No traceback reaches the operator."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 
-from iamd import logs
+from iamd import __version__, logs
 from iamd.protocol.errors import ServiceError
-from iamd.server.settings import Settings, SettingsError
+from iamd.server.settings import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    Settings,
+    SettingsError,
+)
+from iamd.services.accounts import NewAccount, RootCredentials
 
-app = typer.Typer(help="iamd: AWS IAM and STS, self-hosted.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="iamd: AWS IAM and STS, self-hosted.", no_args_is_help=True, add_completion=False,
+    rich_markup_mode=None, pretty_exceptions_enable=False,
+)
 accounts_app = typer.Typer(help="Manage accounts (each with its own root user).", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 audit_app = typer.Typer(help="The audit trail (CloudTrail records of every call and sign-in).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
-err = Console(stderr=True)
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the SQLite store and master key live.")]
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="e.g. postgresql+psycopg://user@host/db")]
+class Enforcement(str, Enum):
+    enforce = "enforce"
+    soft = "soft"
+
+
+DataDir = Annotated[Path | None, typer.Option(
+    "--data-dir", metavar="DIR",
+    help=f"Where the SQLite store and the master key file live. [default: {DEFAULT_DATA_DIR}, or IAMD_DATA_DIR]",
+)]
+DatabaseUrl = Annotated[str | None, typer.Option(
+    "--database-url", metavar="URL",
+    help="A PostgreSQL store, e.g. postgresql+psycopg://user@host/db. [default: SQLite in the data dir, or IAMD_DATABASE_URL]",
+)]
+
+
+class CommandError(Exception):
+    """A command cannot do what it was asked; the message is one line for the operator."""
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Say what went wrong in one line on stderr and exit non-zero."""
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"iamd {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """iamd: AWS IAM and STS, self-hosted."""
 
 
 def _settings(**overrides: object) -> Settings:
     try:
-        return Settings.from_env(os.environ).with_overrides(**overrides)
+        settings = Settings.from_env(os.environ).with_overrides(**overrides)
     except SettingsError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(str(exc), 2)
+    for warning in settings.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
+    return settings
 
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on (0 picks a free one).")] = None,
+    host: Annotated[str | None, typer.Option(
+        metavar="ADDRESS", help=f"Address to listen on. [default: {DEFAULT_HOST}, or IAMD_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(
+        metavar="PORT", help=f"Port to listen on; 0 picks a free one. [default: {DEFAULT_PORT}, or IAMD_PORT]")] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     ephemeral: Annotated[bool, typer.Option("--ephemeral", help="Keep state in a temporary place discarded at exit; enables POST /_iamd/reset.")] = False,
-    enforcement: Annotated[str | None, typer.Option(help="enforce (default) or soft (log denials only).")] = None,
+    enforcement: Annotated[Enforcement | None, typer.Option(
+        help="enforce: deny what policies deny; soft: allow everything and log what would be "
+        "denied. [default: enforce, or IAMD_ENFORCEMENT]",
+    )] = None,
 ) -> None:
     """Start the server."""
     import socket
@@ -51,18 +106,23 @@ def serve(
 
     from iamd.server import create_app
     from iamd.server.state import open_state
-    from iamd.store import StoreError
 
     settings = _settings(
         host=host, port=port, data_dir=data_dir, database_url=database_url,
-        ephemeral=ephemeral or None, enforcement=enforcement,
+        ephemeral=ephemeral or None, enforcement=enforcement.value if enforcement else None,
     )
     logs.configure(settings.log_level)
+    # Listen first: a start that cannot listen creates no store and shows no credentials.
     try:
-        state, created = open_state(settings, audit=settings.audit)
-    except (StoreError, ServiceError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit this: without it Nagle's algorithm holds a response's
+        # body back until the client acknowledges its headers (~40 ms per request).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((settings.host, settings.port))
+    except OSError as exc:
+        fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+    state, created = open_state(settings, audit=settings.audit)
     if created is not None:
         state.bootstrapped.append(created)
     # Everything loaded at start-up (service models, compiled plans, managed policies)
@@ -73,36 +133,12 @@ def serve(
     gc.collect()
     gc.freeze()
 
-    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted connections inherit this: without it Nagle's algorithm holds a response's
-    # body back until the client acknowledges its headers (~40 ms per request).
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((settings.host, settings.port))
-    except OSError as exc:
-        err.print(f"[red]error:[/red] cannot listen on {settings.host}:{settings.port}: {exc.strerror}")
-        raise typer.Exit(1) from None
     bound_port = sock.getsockname()[1]
     host_text = f"[{settings.host}]" if ":" in settings.host else settings.host
     endpoint = f"http://{host_text}:{bound_port}"
-
-    out = sys.stdout
-    print(f"iamd listening on {endpoint}", file=out)
-    print(f"AWS_ENDPOINT_URL={endpoint}", file=out)
-    store = "ephemeral (discarded at exit)" if settings.ephemeral else (
-        "PostgreSQL" if settings.database_url and settings.database_url.startswith("postgresql") else f"SQLite in {state.data_dir}"
-    )
-    print(f"store: {store}", file=out)
-    if created is not None:
-        print(f"account: {created.account_id}", file=out)
-        if settings.root_access_key_id is None:
-            print("root credentials (shown once; keep them safe):", file=out)
-            print(f"AWS_ACCESS_KEY_ID={created.root.access_key_id}", file=out)
-            print(f"AWS_SECRET_ACCESS_KEY={created.root.secret_access_key}", file=out)
-        else:
-            print("root credentials: taken from IAMD_ROOT_ACCESS_KEY_ID / IAMD_ROOT_SECRET_ACCESS_KEY", file=out)
-    out.flush()
+    for line in banner(settings, state.data_dir, endpoint, created):
+        print(line)
+    sys.stdout.flush()
 
     config = uvicorn.Config(
         # No proxy headers: aws:SourceIp must be the connection's address, not whatever a
@@ -114,56 +150,99 @@ def serve(
     server.run(sockets=[sock])
 
 
-def _open_store(data_dir: Path | None, database_url: str | None):  # type: ignore[no-untyped-def]
-    from iamd.services.crypto import SecretBox, decode_master_key, load_or_create_key_file
+def banner(settings: Settings, data_dir: Path, endpoint: str, created: NewAccount | None) -> list[str]:
+    """What ``iamd serve`` prints once it listens: where, on what store, and on the first
+    start the root credentials as lines a shell can paste."""
+    lines = [f"iamd {__version__} listening on {endpoint}"]
+    if settings.ephemeral:
+        store = "ephemeral (discarded at exit)"
+    elif settings.database_url:
+        store = "PostgreSQL"
+    else:
+        store = f"SQLite in {data_dir}"
+    lines.append(f"store: {store}")
+    if settings.enforcement == "soft":
+        lines.append("enforcement: SOFT - every call is allowed; calls that policies deny are only logged")
+    if created is not None:
+        lines.append(f"account: {created.account_id}")
+        if settings.root_access_key_id is None:
+            lines += [
+                "root credentials, shown once (keep them safe; paste these lines into a shell):",
+                f"export AWS_ACCESS_KEY_ID={created.root.access_key_id}",
+                f"export AWS_SECRET_ACCESS_KEY={created.root.secret_access_key}",
+                "export AWS_DEFAULT_REGION=us-east-1",
+            ]
+        else:
+            lines.append("root credentials: taken from IAMD_ROOT_ACCESS_KEY_ID / IAMD_ROOT_SECRET_ACCESS_KEY")
+    # Always the last line: scripts wait for it to know the server listens.
+    lines.append(f"export AWS_ENDPOINT_URL={endpoint}")
+    return lines
+
+
+def _open_store(data_dir: Path | None, database_url: str | None, *, create: bool):  # type: ignore[no-untyped-def]
+    from iamd.server.state import open_store
     from iamd.services.runtime import Runtime
-    from iamd.store import Database, StoreError, sqlite_url
 
     settings = _settings(data_dir=data_dir, database_url=database_url)
     runtime = Runtime()
-    if settings.master_key:
-        key = decode_master_key(settings.master_key)
-    else:
-        key = load_or_create_key_file(settings.data_dir / "master.key", runtime.random_bytes)
-    box = SecretBox(key, runtime.random_bytes)
-    db = Database(settings.database_url or sqlite_url(settings.data_dir))
-    try:
-        db.migrate()
-    except StoreError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
-    return db, box, runtime
+    opened = open_store(settings, runtime, create=create)
+    return opened.db, opened.box, runtime
 
 
 @accounts_app.command("create")
 def accounts_create(
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
-    account_id: Annotated[str | None, typer.Option("--account-id", help="12 digits; generated when absent.")] = None,
-    email: Annotated[str | None, typer.Option(help="The root user's e-mail address.")] = None,
+    account_id: Annotated[str | None, typer.Option("--account-id", metavar="ID", help="12 digits; generated when absent.")] = None,
+    email: Annotated[str | None, typer.Option(metavar="ADDRESS", help="The root user's e-mail address.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the account id and root key as JSON.")] = False,
 ) -> None:
-    """Create an account with its root user and a root access key."""
+    """Create an account with its root user and a root access key (and the store, if new)."""
     from iamd.services import accounts
 
-    db, box, runtime = _open_store(data_dir, database_url)
+    if account_id is not None and not accounts.ACCOUNT_ID_PATTERN.fullmatch(account_id):
+        fail(f"account id `{account_id}` must be 12 digits.", 2)
+    db, box, runtime = _open_store(data_dir, database_url, create=True)
     try:
         created = accounts.create_account(db, box, runtime, account_id=account_id, email=email)
-    except ServiceError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
-        raise typer.Exit(1) from None
     finally:
         db.dispose()
+    _print_root_key(created.account_id, created.root, as_json)
+
+
+@accounts_app.command("reset-root-key")
+def accounts_reset_root_key(
+    account_id: Annotated[str, typer.Argument(metavar="ACCOUNT", help="The account's 12-digit id.")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the account id and root key as JSON.")] = False,
+) -> None:
+    """Replace the root user's access keys with a new one, for an account whose keys were lost.
+
+    Works on the store directly (a running server sees the change at once)."""
+    from iamd.services import accounts
+
+    db, box, runtime = _open_store(data_dir, database_url, create=False)
+    try:
+        credentials, replaced = accounts.reset_root_key(db, box, runtime, account_id)
+    finally:
+        db.dispose()
+    if not as_json:
+        print(f"replaced {replaced} root access key{'s' if replaced != 1 else ''} of account {account_id}")
+    _print_root_key(account_id, credentials, as_json)
+
+
+def _print_root_key(account_id: str, root: RootCredentials, as_json: bool) -> None:
     if as_json:
         print(json.dumps({
-            "account_id": created.account_id,
-            "access_key_id": created.root.access_key_id,
-            "secret_access_key": created.root.secret_access_key,
+            "account_id": account_id,
+            "access_key_id": root.access_key_id,
+            "secret_access_key": root.secret_access_key,
         }))
     else:
-        print(f"account: {created.account_id}")
-        print(f"AWS_ACCESS_KEY_ID={created.root.access_key_id}")
-        print(f"AWS_SECRET_ACCESS_KEY={created.root.secret_access_key}")
+        print(f"account: {account_id}")
+        print(f"export AWS_ACCESS_KEY_ID={root.access_key_id}")
+        print(f"export AWS_SECRET_ACCESS_KEY={root.secret_access_key}")
 
 
 @accounts_app.command("list")
@@ -175,7 +254,7 @@ def accounts_list(
     """List the accounts of the store."""
     from iamd.services import accounts
 
-    db, _box, _runtime = _open_store(data_dir, database_url)
+    db, _box, _runtime = _open_store(data_dir, database_url, create=False)
     try:
         found = accounts.list_accounts(db)
     finally:
@@ -191,33 +270,23 @@ def accounts_list(
 def audit_export(
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
-    account: Annotated[str | None, typer.Option("--account", help="Only this account's events (12 digits).")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Only events at or after this ISO 8601 time.")] = None,
+    account: Annotated[str | None, typer.Option("--account", metavar="ID", help="Only this account's events (12 digits).")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="TIME", help="Only events at or after this ISO 8601 time.")] = None,
 ) -> None:
     """Write the audit trail to stdout as JSON lines, one CloudTrail record per line, oldest first."""
     from datetime import UTC, datetime
 
-    import sqlalchemy as sa
-
-    from iamd.store import Database, StoreError, sqlite_url
+    from iamd.server.state import open_database
+    from iamd.services.runtime import Runtime
 
     since_time = None
     if since is not None:
         try:
             since_time = datetime.fromisoformat(since)
         except ValueError:
-            err.print(f"[red]error:[/red] `{since}` is not an ISO 8601 time.")
-            raise typer.Exit(2) from None
+            fail(f"`{since}` is not an ISO 8601 time.", 2)
         since_time = since_time.replace(tzinfo=UTC) if since_time.tzinfo is None else since_time.astimezone(UTC)
-    settings = _settings(data_dir=data_dir, database_url=database_url)
-    if not settings.database_url and not (settings.data_dir / "iamd.sqlite3").exists():
-        err.print(f"[red]error:[/red] no iamd store in `{settings.data_dir}`.")
-        raise typer.Exit(1)
-    try:
-        db = Database(settings.database_url or sqlite_url(settings.data_dir))
-    except StoreError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+    db = open_database(_settings(data_dir=data_dir, database_url=database_url), Runtime())
     out = sys.stdout
     after = 0
     try:
@@ -230,9 +299,6 @@ def audit_export(
             if len(rows) < 1000:
                 break
             after = rows[-1].sequence
-    except sa.exc.SQLAlchemyError as exc:
-        err.print(f"[red]error:[/red] cannot read the audit trail: {exc.__class__.__name__}: {exc}")
-        raise typer.Exit(1) from None
     finally:
         db.dispose()
     out.flush()
@@ -246,9 +312,36 @@ def operations() -> None:
     sys.stdout.write(document())
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; every failure is one line on stderr and a non-zero exit."""
+    import sqlalchemy as sa
+
+    from iamd.server.state import StartupError
+
+    try:
+        result = app(args=argv, standalone_mode=False, prog_name="iamd")
+    except typer.Abort:
+        fail("aborted", 130)
+    except typer.TyperException as exc:  # a bad command line: Click's usage errors
+        context = getattr(exc, "ctx", None)
+        command = context.command_path if context is not None else "iamd"
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # A command group named without a command: its help, as Click prints it.
+            print(message, file=sys.stderr)
+            return 2
+        fail(f"{message} (see `{command} --help`)", getattr(exc, "exit_code", 2))
+    except (StartupError, CommandError) as exc:
+        fail(str(exc))
+    except ServiceError as exc:
+        fail(exc.message)
+    except sa.exc.SQLAlchemyError as exc:
+        fail(f"the store failed: {getattr(exc, 'orig', None) or exc}")
+    except OSError as exc:
+        where = f" `{exc.filename}`" if exc.filename else ""
+        fail(f"cannot use{where}: {exc.strerror or exc}")
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -98,7 +98,7 @@ def start_server(args: list[str], env_extra: dict[str, str], backend: str = "sql
         if not line:
             break
         output.append(line)
-        if line.startswith("AWS_ENDPOINT_URL="):
+        if line.startswith("export AWS_ENDPOINT_URL="):
             endpoint = line.split("=", 1)[1].strip()
             break
     if endpoint is None:

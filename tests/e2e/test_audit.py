@@ -337,6 +337,8 @@ def test_audit_export_filters_by_account_and_time(stored: StoredServer) -> None:
     assert code == 2 and "ISO 8601" in error
 
 
-def test_audit_export_without_a_store_fails_clearly(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli.app, ["audit", "export", "--data-dir", str(tmp_path / "none")])
-    assert result.exit_code == 1 and "no iamd store" in result.stderr
+def test_audit_export_without_a_store_fails_clearly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["audit", "export", "--data-dir", str(tmp_path / "none")])
+    assert exited.value.code == 1 and "no iamd store" in capsys.readouterr().err
+    assert not (tmp_path / "none").exists()

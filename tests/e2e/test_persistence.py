@@ -100,3 +100,37 @@ def test_bad_account_id_is_refused(tmp_path: Path, bad: str) -> None:
     result = _iamd("accounts", "create", "--data-dir", str(tmp_path), "--account-id", bad)
     assert result.returncode != 0
     assert "12 digits" in result.stderr
+
+
+def test_reset_root_key_while_the_server_runs(tmp_path: Path) -> None:
+    from botocore.exceptions import ClientError
+
+    data_dir = tmp_path / "data"
+    server = start_server(["--data-dir", str(data_dir)], {})
+    try:
+        assert server.client("sts").get_caller_identity()["Account"] == server.account_id
+        reset = _iamd("accounts", "reset-root-key", server.account_id, "--data-dir", str(data_dir), "--json")
+        assert reset.returncode == 0, reset.stderr
+        new = json.loads(reset.stdout)
+        sts = server.client("sts", access_key_id=new["access_key_id"], secret_access_key=new["secret_access_key"])
+        assert sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{server.account_id}:root"
+        # The lost key no longer works.
+        with pytest.raises(ClientError) as info:
+            server.client("sts").get_caller_identity()
+        assert info.value.response["Error"]["Code"] == "InvalidClientTokenId"
+    finally:
+        stop_server(server)
+
+
+@pytest.mark.parametrize("key,secret", [("test", "test"), ("testing", "testing"), ("FOOBARKEY", "FOOBARSECRET")])
+def test_keys_of_other_emulators_work_when_set_explicitly(tmp_path: Path, key: str, secret: str) -> None:
+    server = start_server(["--ephemeral"], {"IAMD_ROOT_ACCESS_KEY_ID": key, "IAMD_ROOT_SECRET_ACCESS_KEY": secret})
+    try:
+        assert server.client("sts").get_caller_identity()["Arn"].endswith(":root")
+        # The operator is told the key is not AWS-shaped; generated keys stay AWS-shaped.
+        assert any(line.startswith("warning: IAMD_ROOT_ACCESS_KEY_ID") for line in server.output)
+        created = server.client("iam").create_access_key(UserName=server.client("iam").create_user(
+            UserName="u")["User"]["UserName"])["AccessKey"]
+        assert created["AccessKeyId"].startswith("AKIA") and len(created["AccessKeyId"]) == 20
+    finally:
+        stop_server(server)

@@ -10,10 +10,27 @@ from pathlib import Path
 from iamd.services.iam.quotas import Quotas
 
 DEFAULT_PORT = 8600
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_DATA_DIR = Path("iamd-data")
+
+# A root access key id from the environment may be any word of up to 128 characters, so
+# test set-ups written for other emulators (``test``, ``testing``, ``FOOBARKEY``) work as
+# they are; keys iamd generates are always AWS-shaped.
+ROOT_KEY_ID = re.compile(r"[A-Za-z0-9_]{1,128}")
+AWS_SHAPED_KEY_ID = re.compile(r"AKIA[A-Z0-9]{16}")
 
 
 class SettingsError(Exception):
     """A setting has a value iamd cannot use."""
+
+
+def _port(text: str | None, default: int) -> int:
+    if text is None:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise SettingsError(f"IAMD_PORT `{text}` must be a number.") from None
 
 
 def _quotas(environ: Mapping[str, str]) -> Quotas:
@@ -25,9 +42,9 @@ def _quotas(environ: Mapping[str, str]) -> Quotas:
 
 @dataclass(frozen=True)
 class Settings:
-    host: str = "127.0.0.1"
+    host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
-    data_dir: Path = Path("iamd-data")
+    data_dir: Path = DEFAULT_DATA_DIR
     database_url: str | None = None
     ephemeral: bool = False
     master_key: str | None = None
@@ -51,7 +68,7 @@ class Settings:
 
         settings = cls(
             host=get("IAMD_HOST") or cls.host,
-            port=int(get("IAMD_PORT") or cls.port),
+            port=_port(get("IAMD_PORT"), cls.port),
             data_dir=Path(get("IAMD_DATA_DIR") or cls.data_dir),
             database_url=get("IAMD_DATABASE_URL"),
             master_key=get("IAMD_MASTER_KEY"),
@@ -69,6 +86,16 @@ class Settings:
         settings.check()
         return settings
 
+    def warnings(self) -> list[str]:
+        """What is accepted but worth a word to the operator."""
+        found = []
+        if self.root_access_key_id is not None and not AWS_SHAPED_KEY_ID.fullmatch(self.root_access_key_id):
+            found.append(
+                f"IAMD_ROOT_ACCESS_KEY_ID `{self.root_access_key_id}` is not shaped like an AWS "
+                "access key id (AKIA and 16 upper-case letters or digits); accepted as given"
+            )
+        return found
+
     def with_overrides(self, **overrides: object) -> Settings:
         chosen = {k: v for k, v in overrides.items() if v is not None}
         settings = replace(self, **chosen)  # type: ignore[arg-type]
@@ -82,7 +109,11 @@ class Settings:
             raise SettingsError(
                 "Set both IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY, or neither."
             )
+        if self.root_access_key_id is not None and not ROOT_KEY_ID.fullmatch(self.root_access_key_id):
+            raise SettingsError(
+                "IAMD_ROOT_ACCESS_KEY_ID must be 1 to 128 letters, digits or underscores."
+            )
         if self.enforcement not in ("enforce", "soft"):
             raise SettingsError(f"Enforcement `{self.enforcement}` must be `enforce` or `soft`.")
         if not 0 <= self.port <= 65535:
-            raise SettingsError(f"Port `{self.port}` is out of range.")
+            raise SettingsError(f"Port `{self.port}` must be from 0 to 65535.")

@@ -16,13 +16,145 @@ from iamd.server.settings import Settings
 from iamd.services import accounts
 from iamd.services.authentication import Authenticator
 from iamd.services.authz import Authorizer
-from iamd.services.crypto import SecretBox, decode_master_key, load_or_create_key_file
+from iamd.services.crypto import (
+    MasterKeyError,
+    SecretBox,
+    create_key_file,
+    decode_master_key,
+    read_key_file,
+)
 from iamd.services.iam.quotas import Quotas
+from iamd.services.master_key import MasterKeyMismatch, confirm_master_key
 from iamd.services.runtime import Runtime
 from iamd.services.state_watch import StateWatcher
-from iamd.store import Database, sqlite_url
+from iamd.store import Database, StoreError, sqlite_url
 
 KEY_FILE = "master.key"
+SQLITE_FILE = "iamd.sqlite3"
+
+
+class StartupError(Exception):
+    """iamd cannot open its store; the message is one line for the operator."""
+
+
+@dataclass
+class OpenedStore:
+    db: Database
+    box: SecretBox
+    data_dir: Path
+    temporary_dir: Path | None
+
+
+def open_store(settings: Settings, runtime: Runtime, *, create: bool) -> OpenedStore:
+    """The store and the master key that opens its secrets.
+
+    With ``create`` a missing store is created (and its master key file, when no
+    ``IAMD_MASTER_KEY`` is set); without it a missing store is an error. An existing store
+    is opened only with the key that sealed its secrets: a missing key file is an error,
+    never a new key over sealed secrets. A start that fails removes what it created.
+    """
+    temporary_dir = None
+    if settings.ephemeral:
+        temporary_dir = Path(tempfile.mkdtemp(prefix="iamd-ephemeral-"))
+        data_dir, create = temporary_dir, True
+    else:
+        data_dir = settings.data_dir
+    created: list[Path] = []
+    db: Database | None = None
+    try:
+        key = decode_master_key(settings.master_key) if settings.master_key else None
+        db, exists = _find_store(settings, runtime, data_dir)
+        where = _describe(settings, data_dir)
+        if not exists and not create:
+            raise StartupError(f"no iamd store in {where}; `iamd serve` creates one")
+        key_file = data_dir / KEY_FILE
+        if key is None and key_file.exists():
+            key = read_key_file(key_file)
+        elif key is None and exists:
+            raise StartupError(
+                f"the store in {where} holds sealed secrets but `{key_file}` is missing: restore "
+                "that file or set IAMD_MASTER_KEY to the store's key; iamd will not make a new "
+                "key over them"
+            )
+        if not data_dir.exists() and (key is None or db is None):
+            data_dir.mkdir(parents=True)
+            created.append(data_dir)
+        if key is None:
+            key = create_key_file(key_file, runtime.random_bytes)
+            created.append(key_file)
+        if db is None:
+            if not exists:
+                created.append(data_dir / SQLITE_FILE)
+            db = Database(sqlite_url(data_dir))
+        elif db.schema_name:
+            db.create_schema()
+        box = SecretBox(key, runtime.random_bytes)
+        db.migrate()
+        confirm_master_key(db, box)
+    except BaseException as exc:
+        if db is not None:
+            db.dispose()
+        for path in reversed(created):
+            _remove(path)
+        if temporary_dir is not None:
+            shutil.rmtree(temporary_dir, ignore_errors=True)
+        if isinstance(exc, MasterKeyMismatch):
+            raise StartupError(f"{exc} ({_describe(settings, data_dir)}); start it with that key") from None
+        if isinstance(exc, (MasterKeyError, StoreError)):
+            raise StartupError(str(exc)) from None
+        if isinstance(exc, OSError):
+            raise StartupError(_os_error(exc)) from None
+        raise
+    return OpenedStore(db=db, box=box, data_dir=data_dir, temporary_dir=temporary_dir)
+
+
+def open_database(settings: Settings, runtime: Runtime) -> Database:
+    """An existing store's database without its master key, for commands that read nothing
+    sealed (the audit trail); a missing store is an error, never created."""
+    try:
+        db, exists = _find_store(settings, runtime, settings.data_dir)
+    except StoreError as exc:
+        raise StartupError(str(exc)) from None
+    if not exists:
+        if db is not None:
+            db.dispose()
+        raise StartupError(f"no iamd store in {_describe(settings, settings.data_dir)}; `iamd serve` creates one")
+    return db or Database(sqlite_url(settings.data_dir))
+
+
+def _find_store(settings: Settings, runtime: Runtime, data_dir: Path) -> tuple[Database | None, bool]:
+    """(the PostgreSQL database, or None for SQLite; whether a store exists there)."""
+    if not settings.database_url:
+        # Connecting to SQLite would create the file: look for it first.
+        return None, (data_dir / SQLITE_FILE).exists()
+    if settings.ephemeral:
+        # An ephemeral server on PostgreSQL lives in a schema of its own, dropped at exit.
+        schema_name = "iamd_ephemeral_" + runtime.random_bytes(6).hex()
+        return Database(settings.database_url, schema_name=schema_name), False
+    db = Database(settings.database_url)
+    return db, db.exists()
+
+
+def _describe(settings: Settings, data_dir: Path) -> str:
+    if settings.database_url:
+        return "the PostgreSQL database"
+    return f"`{data_dir}`"
+
+
+def _remove(path: Path) -> None:
+    try:
+        if path.is_dir():
+            path.rmdir()
+        else:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _os_error(exc: OSError) -> str:
+    where = f" `{exc.filename}`" if exc.filename else ""
+    return f"cannot use{where}: {exc.strerror or exc}"
 
 
 @dataclass
@@ -65,26 +197,8 @@ def open_state(
 
     ``audit=False`` (``IAMD_AUDIT=off``, for benchmarks only) records no audit events."""
     runtime = runtime or Runtime()
-    temporary_dir = None
-    if settings.ephemeral:
-        temporary_dir = Path(tempfile.mkdtemp(prefix="iamd-ephemeral-"))
-        data_dir = temporary_dir
-    else:
-        data_dir = settings.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    if settings.master_key:
-        master_key = decode_master_key(settings.master_key)
-    else:
-        master_key = load_or_create_key_file(data_dir / KEY_FILE, runtime.random_bytes)
-    box = SecretBox(master_key, runtime.random_bytes)
-    if settings.database_url and settings.ephemeral:
-        # An ephemeral server on PostgreSQL lives in a schema of its own, dropped at exit.
-        schema_name = "iamd_ephemeral_" + runtime.random_bytes(6).hex()
-        db = Database(settings.database_url, schema_name=schema_name)
-        db.create_schema()
-    else:
-        db = Database(settings.database_url or sqlite_url(data_dir))
-    db.migrate()
+    opened = open_store(settings, runtime, create=True)
+    db, box = opened.db, opened.box
     for service in ("iam", "sts"):
         load_service(service).prepare()
     for service in JSON_API_VERSIONS:
@@ -99,8 +213,8 @@ def open_state(
         authenticator=Authenticator(db, box, watcher),
         authorizer=Authorizer(db, watcher, settings.enforcement),
         quotas=settings.quotas,
-        data_dir=data_dir,
-        temporary_dir=temporary_dir,
+        data_dir=opened.data_dir,
+        temporary_dir=opened.temporary_dir,
     )
     if audit:
         state.audit = AuditWriter(db, runtime.random_bytes, service_model)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from iamd.protocol.errors import EntityAlreadyExists, InvalidInput
+from iamd.protocol.errors import EntityAlreadyExists, InvalidInput, NoSuchEntity
 from iamd.services import identifiers
 from iamd.services.crypto import SecretBox
 from iamd.services.passwords import hash_password
@@ -20,7 +20,9 @@ from iamd.store import AccessKeyRecord, AccountRecord, Database, DuplicateKey, U
 from iamd.store.passwords import LoginProfileRecord, root_profile_id
 
 ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
-ACCESS_KEY_ID_PATTERN = re.compile(r"[A-Z0-9]{16,128}")
+# Root keys given by the operator may be short words (``test``) for drop-in use with test
+# set-ups made for other emulators; generated keys are AWS-shaped.
+ACCESS_KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9_]{1,128}")
 ACCESS_KEY_SECRET = "access-key-secret"
 
 
@@ -61,9 +63,9 @@ def create_account(
         raise InvalidInput(f"Account id `{account_id}` must be 12 digits.")
     if root_credentials is not None:
         if not ACCESS_KEY_ID_PATTERN.fullmatch(root_credentials.access_key_id):
-            raise InvalidInput("The root access key id must be 16 to 128 upper-case letters and digits.")
-        if len(root_credentials.secret_access_key) < 8:
-            raise InvalidInput("The root secret access key must be at least 8 characters.")
+            raise InvalidInput("The root access key id must be 1 to 128 letters, digits or underscores.")
+        if not root_credentials.secret_access_key:
+            raise InvalidInput("The root secret access key must not be empty.")
     credentials = root_credentials or RootCredentials(
         access_key_id=identifiers.access_key_id(runtime.random_bytes),
         secret_access_key=identifiers.secret_access_key(runtime.random_bytes),
@@ -116,6 +118,24 @@ def _free_account_id(unit: UnitOfWork, runtime: Runtime) -> str:
         candidate = identifiers.account_id(runtime.random_bytes)
         if unit.accounts.get(candidate) is None:
             return candidate
+
+
+def reset_root_key(db: Database, box: SecretBox, runtime: Runtime, account_id: str) -> tuple[RootCredentials, int]:
+    """Replace every access key of an account's root user with one new key, for an operator
+    whose root keys were lost; returns the new key and how many old keys it replaced."""
+    credentials = RootCredentials(
+        access_key_id=identifiers.access_key_id(runtime.random_bytes),
+        secret_access_key=identifiers.secret_access_key(runtime.random_bytes),
+    )
+    with db.transaction() as unit:
+        if unit.accounts.get(account_id) is None:
+            raise NoSuchEntity(f"Account {account_id} does not exist.")
+        old = unit.access_keys.list_for(account_id, None)
+        for record in old:
+            unit.access_keys.delete(record.access_key_id)
+        unit.access_keys.add(_root_key(box, account_id, credentials, runtime.now()))
+        unit.mark_changed()
+    return credentials, len(old)
 
 
 def list_accounts(db: Database) -> list[AccountRecord]:

@@ -53,6 +53,14 @@ class SecretBox:
             aead = self._subkeys[purpose] = AESGCM(key)
         return aead
 
+    def check_value(self) -> str:
+        """A value that names this master key without revealing it (HKDF output of its own
+        purpose), kept in the store so a start with another key is refused."""
+        derived = HKDF(
+            algorithm=hashes.SHA256(), length=16, salt=None, info=b"iamd/key-check"
+        ).derive(self._master)
+        return derived.hex()
+
     def seal(self, purpose: str, plaintext: bytes, context: bytes = b"") -> bytes:
         nonce = self._random_bytes(_NONCE_SIZE)
         header = _VERSION + self.key_id
@@ -81,13 +89,30 @@ def decode_master_key(text: str) -> bytes:
     return key
 
 
-def load_or_create_key_file(path: Path, random_bytes: Callable[[int], bytes] = os.urandom) -> bytes:
-    """Read the key file, or create it with mode 0600 when it does not exist yet."""
-    if path.exists():
-        return decode_master_key(path.read_text())
-    path.parent.mkdir(parents=True, exist_ok=True)
+def read_key_file(path: Path) -> bytes:
+    """The master key from its file (base64 or hex text)."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise MasterKeyError(f"cannot read the master key file `{path}`: {exc.strerror}") from None
+    try:
+        return decode_master_key(text)
+    except MasterKeyError:
+        raise MasterKeyError(f"the master key file `{path}` does not hold a 32-byte key in base64 or hex") from None
+
+
+def create_key_file(path: Path, random_bytes: Callable[[int], bytes] = os.urandom) -> bytes:
+    """A new master key, written to ``path`` with mode 0600; an existing file is an error."""
     key = random_bytes(MASTER_KEY_SIZE)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(base64.b64encode(key).decode() + "\n")
     return key
+
+
+def load_or_create_key_file(path: Path, random_bytes: Callable[[int], bytes] = os.urandom) -> bytes:
+    """Read the key file, or create it with mode 0600 when it does not exist yet."""
+    if path.exists():
+        return read_key_file(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return create_key_file(path, random_bytes)

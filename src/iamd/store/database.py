@@ -27,6 +27,7 @@ from iamd.store.groups import GroupRepository
 from iamd.store.inline_policies import InlinePolicyRepository
 from iamd.store.instance_profiles import InstanceProfileRepository
 from iamd.store.lookup import LookupRepository
+from iamd.store.meta import StoreMetaRepository
 from iamd.store.mfa import MfaRepository
 from iamd.store.passwords import PasswordRepository
 from iamd.store.policies import PolicyRepository
@@ -41,6 +42,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 class StoreError(Exception):
     """The database could not be reached or is not in a usable state."""
+
+
+def _one_line(error: object) -> str:
+    return " ".join(str(error).split())
 
 
 class UnitOfWork:
@@ -66,6 +71,7 @@ class UnitOfWork:
         self.mfa = MfaRepository(connection)
         self.passwords = PasswordRepository(connection)
         self.audit = AuditRepository(connection)
+        self.meta = StoreMetaRepository(connection)
         self._dirty = False
 
     def mark_changed(self) -> None:
@@ -147,6 +153,18 @@ class Database:
             connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{self.schema_name}" CASCADE')
         self.engine.dispose()
 
+    def exists(self) -> bool:
+        """Whether this database already holds an iamd store (of any revision).
+
+        On SQLite the caller checks for the file first: connecting would create it."""
+        try:
+            with self.engine.connect() as connection:
+                return sa.inspect(connection).has_table("alembic_version")
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"cannot reach the database: {_one_line(exc.orig)}") from exc
+        except sa.exc.DatabaseError as exc:
+            raise StoreError(f"cannot read the database: {_one_line(exc.orig)}") from exc
+
     def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent)."""
         from alembic import command
@@ -159,7 +177,9 @@ class Database:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except sa.exc.OperationalError as exc:
-            raise StoreError(f"cannot reach the database: {exc.orig}") from exc
+            raise StoreError(f"cannot reach the database: {_one_line(exc.orig)}") from exc
+        except sa.exc.DatabaseError as exc:
+            raise StoreError(f"cannot read the database: {_one_line(exc.orig)}") from exc
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
@@ -196,7 +216,7 @@ class Database:
         """Delete every row (``--ephemeral`` resets); the schema stays."""
         with self.engine.begin() as connection:
             for table in reversed(schema.metadata.sorted_tables):
-                if table is not schema.state_version:
+                if table is not schema.state_version and table is not schema.store_meta:
                     connection.execute(table.delete())
             connection.execute(
                 schema.state_version.update().values(version=schema.state_version.c.version + 1)

@@ -32,6 +32,15 @@ state_version = Table(
     Column("version", BigInteger, nullable=False),
 )
 
+# Facts about the store itself, not about any account: e.g. the check value of the master
+# key that sealed its secrets. A reset (``wipe``) keeps them.
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 accounts = Table(
     "accounts",
     metadata,
