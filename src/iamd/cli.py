@@ -1,4 +1,5 @@
-"""The ``iamd`` command: ``iamd serve``, ``iamd accounts create|list``, ``iamd audit export``."""
+"""The ``iamd`` command: ``iamd serve``, ``iamd accounts create|list``, ``iamd audit export``,
+``iamd imds``, ``iamd container-credentials``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -43,6 +44,7 @@ def serve(
     database_url: DatabaseUrl = None,
     ephemeral: Annotated[bool, typer.Option("--ephemeral", help="Keep state in a temporary place discarded at exit; enables POST /_iamd/reset.")] = False,
     enforcement: Annotated[str | None, typer.Option(help="enforce (default) or soft (log denials only).")] = None,
+    imds: Annotated[list[str] | None, typer.Option("--imds", metavar="PORT:PROFILE", help="Also serve instance metadata for an instance with this instance profile on this port (repeatable).")] = None,
 ) -> None:
     """Start the server."""
     import socket
@@ -111,7 +113,10 @@ def serve(
         timeout_graceful_shutdown=10, timeout_keep_alive=30,
     )
     server = uvicorn.Server(config)
+    metadata_endpoints = _start_imds_endpoints(state, imds or [])
     server.run(sockets=[sock])
+    if metadata_endpoints is not None:
+        metadata_endpoints.stop()
 
 
 def _open_store(data_dir: Path | None, database_url: str | None):  # type: ignore[no-untyped-def]
@@ -244,6 +249,135 @@ def operations() -> None:
     from iamd.services.coverage import document
 
     sys.stdout.write(document())
+
+
+# -- instance metadata and container credentials ------------------------------------------
+
+def _start_imds_endpoints(state: Any, specs: list[str]) -> Any:
+    """Start ``serve --imds PORT:PROFILE`` endpoints beside the API; None when there are none."""
+    if not specs:
+        return None
+    from iamd.imds import endpoints, identity, serving
+
+    served = []
+    for spec in specs:
+        port_text, _, profile = spec.partition(":")
+        if not port_text.isdigit() or not profile:
+            err.print(f"[red]error:[/red] --imds `{spec}` must be PORT:PROFILE.")
+            raise typer.Exit(2)
+        try:
+            app_ = endpoints.instance_endpoint(
+                state.db, state.box, state.runtime, instance_profile=profile, account_id=state.settings.account_id,
+                key_path=state.data_dir / identity.KEY_FILE, record=state.settings.audit,
+            )
+            sock = serving.bind(state.settings.host, int(port_text))
+        except ServiceError as exc:
+            err.print(f"[red]error:[/red] --imds `{spec}`: {exc.message}")
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            err.print(f"[red]error:[/red] --imds `{spec}`: cannot listen: {exc.strerror}")
+            raise typer.Exit(1) from None
+        instance = app_.metadata.instance
+        print(f"imds: instance {instance.instance_id} (instance profile {profile}) on {serving.url_of(sock)}")
+        served.append((app_, sock))
+    sys.stdout.flush()
+    background = serving.Background(served)
+    background.start()
+    return background
+
+
+Host = Annotated[str | None, typer.Option(help="Address to listen on (loopback by default).")]
+Account = Annotated[str | None, typer.Option("--account", help="The account (12 digits); needed only when several hold the name.")]
+Region = Annotated[str, typer.Option(help="The region the instance or task runs in.")]
+
+
+@app.command("imds")
+def imds_command(
+    instance_profile: Annotated[str, typer.Option("--instance-profile", help="The instance profile's name or ARN.")],
+    account: Account = None,
+    host: Host = None,
+    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8169,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    v2_only: Annotated[bool, typer.Option("--v2-only", help="Require IMDSv2 session tokens (EC2's HttpTokens=required).")] = False,
+    region: Region = "us-east-1",
+    instance_type: Annotated[str, typer.Option(help="The instance type the metadata reports.")] = "t3.micro",
+    instance_id: Annotated[str | None, typer.Option(help="The instance id (i-...); random when absent.")] = None,
+    user_data_file: Annotated[Path | None, typer.Option("--user-data-file", help="Serve this file as /latest/user-data.")] = None,
+) -> None:
+    """Serve EC2 instance metadata, with role credentials, for one simulated instance."""
+    from iamd.imds import endpoints, identity, serving
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    logs.configure(settings.log_level)
+    db, box, runtime = _open_store(data_dir, database_url)
+    try:
+        user_data = user_data_file.read_bytes() if user_data_file is not None else None
+        metadata_app = endpoints.instance_endpoint(
+            db, box, runtime, instance_profile=instance_profile, account_id=account or settings.account_id,
+            key_path=settings.data_dir / identity.KEY_FILE, region=region, instance_type=instance_type,
+            instance_id=instance_id, user_data=user_data, v2_only=v2_only, record=settings.audit,
+        )
+        sock = serving.bind(host or settings.host, port)
+    except ServiceError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+    except (OSError, ValueError, TypeError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    url = serving.url_of(sock)
+    instance = metadata_app.metadata.instance
+    print(f"iamd imds for instance {instance.instance_id} (instance profile {instance_profile}) listening on {url}")
+    print(f"AWS_EC2_METADATA_SERVICE_ENDPOINT={url}/")
+    sys.stdout.flush()
+    try:
+        serving.run(metadata_app, sock)
+    finally:
+        db.dispose()
+
+
+@app.command("container-credentials")
+def container_credentials(
+    role: Annotated[str, typer.Option("--role", help="The task role's name.")],
+    account: Account = None,
+    host: Host = None,
+    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8170,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    region: Region = "us-east-1",
+    authorization_token: Annotated[str | None, typer.Option("--authorization-token", envvar="IAMD_CONTAINER_AUTHORIZATION_TOKEN", help="The token clients must send; random when absent.")] = None,
+) -> None:
+    """Serve ECS container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI) for a task role."""
+    import secrets
+
+    from iamd.imds import endpoints, serving
+    from iamd.imds.container import CREDENTIALS_PATH
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    logs.configure(settings.log_level)
+    db, box, runtime = _open_store(data_dir, database_url)
+    token = authorization_token or secrets.token_urlsafe(32)
+    try:
+        container_app = endpoints.container_endpoint(
+            db, box, runtime, role_name=role, account_id=account or settings.account_id,
+            authorization_token=token, region=region, record=settings.audit,
+        )
+        sock = serving.bind(host or settings.host, port)
+    except ServiceError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    url = serving.url_of(sock) + CREDENTIALS_PATH
+    print(f"iamd container credentials for role {role} listening on {url}")
+    print(f"AWS_CONTAINER_CREDENTIALS_FULL_URI={url}")
+    print(f"AWS_CONTAINER_AUTHORIZATION_TOKEN={token}")
+    sys.stdout.flush()
+    try:
+        serving.run(container_app, sock)
+    finally:
+        db.dispose()
 
 
 def main() -> None:
