@@ -268,7 +268,7 @@ def _start_imds_endpoints(state: Any, specs: list[str]) -> Any:
         try:
             app_ = endpoints.instance_endpoint(
                 state.db, state.box, state.runtime, instance_profile=profile, account_id=state.settings.account_id,
-                key_path=state.data_dir / identity.KEY_FILE, record=state.settings.audit,
+                key_path=state.data_dir / identity.KEY_FILE, record=state.settings.audit, require_profile=False,
             )
             sock = serving.bind(state.settings.host, int(port_text))
         except ServiceError as exc:

@@ -217,6 +217,27 @@ def test_the_profile_is_read_as_it_is_now(world: World, key_path: Path) -> None:
         unit.instance_profiles.delete(profile.id)
     assert get(app, "/latest/meta-data/iam/info")[0] == 404
     assert "iam/" not in get(app, "/latest/meta-data/")[1].split("\n")
+    # Made again, with another role: the instance sees it, with that role's credentials.
+    other = world.role("api", trust(EC2))
+    world.profile("web-profile", other)
+    assert get(app, "/latest/meta-data/iam/security-credentials/") == (200, "api")
+    credentials = json.loads(get(app, "/latest/meta-data/iam/security-credentials/api")[1])
+    session = sessions.open_token(world.box, credentials["AccessKeyId"], credentials["Token"], START)
+    assert session.role_id == other.id
+
+
+def test_a_profile_made_after_the_endpoint_started(world: World, key_path: Path) -> None:
+    from iamd.protocol.errors import NoSuchEntity
+
+    with pytest.raises(NoSuchEntity, match="Instance Profile later cannot be found"):
+        _endpoint(world, key_path, profile="later")
+    app = _endpoint(world, key_path, profile=f"arn:aws:iam::{ACCOUNT}:instance-profile/later", require_profile=False)
+    assert app.metadata.instance.account_id == ACCOUNT
+    assert get(app, "/latest/meta-data/iam/info")[0] == 404
+    world.profile("later", world.role("web", trust(EC2)))
+    assert get(app, "/latest/meta-data/iam/security-credentials/") == (200, "web")
+    with pytest.raises(NoSuchEntity, match="several accounts"):
+        _endpoint(world, key_path, profile="elsewhere", require_profile=False)  # which account?
 
 
 # -- over ASGI ----------------------------------------------------------------------------

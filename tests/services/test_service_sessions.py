@@ -117,16 +117,24 @@ def test_find_instance_profile_by_name_or_arn(world: World) -> None:
 
 
 def test_instance_profile_reads_the_profile_as_it_is_now(world: World) -> None:
-    record = world.profile("empty")
-    assert service_sessions.instance_profile(world.db, record.id).role is None  # type: ignore[union-attr]
+    assert service_sessions.instance_profile(world.db, ACCOUNT, "later") is None
+    record = world.profile("later")
+    assert service_sessions.instance_profile(world.db, ACCOUNT, "LATER").role is None  # type: ignore[union-attr]
     role = world.role("web", trust(EC2))
     with world.db.transaction() as unit:
         unit.instance_profiles.add_role(record.id, role.id)
-    assert service_sessions.instance_profile(world.db, record.id).role == role  # type: ignore[union-attr]
+    assert service_sessions.instance_profile(world.db, ACCOUNT, "later").role == role  # type: ignore[union-attr]
     with world.db.transaction() as unit:
         unit.instance_profiles.remove_role(record.id, role.id)
         unit.instance_profiles.delete(record.id)
-    assert service_sessions.instance_profile(world.db, record.id) is None
+    assert service_sessions.instance_profile(world.db, ACCOUNT, "later") is None
+
+
+def test_profile_reference_and_sole_account(world: World) -> None:
+    assert service_sessions.profile_reference("web", None) == (None, "web")
+    assert service_sessions.profile_reference(f"arn:aws:iam::{OTHER_ACCOUNT}:instance-profile/team/web", ACCOUNT) == (OTHER_ACCOUNT, "web")
+    with pytest.raises(NoSuchEntity, match="several accounts"):
+        service_sessions.sole_account(world.db)
 
 
 def test_find_role_account(world: World) -> None:

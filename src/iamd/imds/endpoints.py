@@ -13,6 +13,7 @@ from iamd.imds.credentials import LIFETIME, RoleDelivery
 from iamd.imds.instance import DEFAULT_INSTANCE_TYPE, new_instance
 from iamd.imds.metadata import InstanceMetadata
 from iamd.imds.tokens import TokenIssuer
+from iamd.protocol.errors import NoSuchEntity
 from iamd.services import service_sessions
 from iamd.services.crypto import SecretBox
 from iamd.services.partitions import partition_for_region
@@ -35,12 +36,26 @@ def instance_endpoint(
     v2_only: bool = False,
     record: bool = True,
     lifetime: timedelta = LIFETIME,
+    require_profile: bool = True,
 ) -> MetadataApp:
     """The metadata endpoint of a new instance launched with ``instance_profile`` (a name
-    or ARN); raises ``NoSuchEntity`` when there is no such profile."""
-    profile = service_sessions.find_instance_profile(db, instance_profile, account_id, region)
+    or ARN); raises ``NoSuchEntity`` when there is no such profile.
+
+    The profile is read anew for every request, so a role added, swapped or removed shows
+    at once, as on EC2. With ``require_profile=False`` a profile that does not exist yet
+    is no error (``iamd serve --ephemeral --imds`` starts before anything is created):
+    the instance has no ``iam/`` until it is made, in ``account_id`` or the store's only
+    account."""
+    try:
+        found = service_sessions.find_instance_profile(db, instance_profile, account_id, region)
+        account, name = found.record.account_id, found.record.name
+    except NoSuchEntity:
+        if require_profile:
+            raise
+        given_account, name = service_sessions.profile_reference(instance_profile, account_id)
+        account = given_account or service_sessions.sole_account(db)
     instance = new_instance(
-        runtime.random_bytes, account_id=profile.record.account_id, launched_at=runtime.now(), region=region,
+        runtime.random_bytes, account_id=account, launched_at=runtime.now(), region=region,
         instance_type=instance_type, instance_id=instance_id, user_data=user_data,
     )
 
@@ -53,7 +68,7 @@ def instance_endpoint(
 
     metadata = InstanceMetadata(
         instance,
-        partial(service_sessions.instance_profile, db, profile.record.id, region),
+        partial(service_sessions.instance_profile, db, account, name, region),
         RoleDelivery(start, lifetime=lifetime),
         identity.load_or_create_key(key_path),
     )

@@ -80,6 +80,19 @@ class ServiceRoleSession:
         return self.session.issue_time
 
 
+def profile_reference(reference: str, account_id: str | None) -> tuple[str | None, str]:
+    """(account, name) of an instance profile given by name or by ARN (whose account wins)."""
+    if not reference.startswith("arn:"):
+        return account_id, reference
+    try:
+        parsed = policy.parse_arn(reference)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.service != "iam" or not parsed.resource.startswith("instance-profile/"):
+        raise NoSuchEntity(f"`{reference}` is not an instance profile ARN.")
+    return parsed.account, parsed.resource.rsplit("/", 1)[-1]
+
+
 def find_instance_profile(
     db: Database, reference: str, account_id: str | None, region: str = "us-east-1"
 ) -> InstanceProfile:
@@ -87,16 +100,7 @@ def find_instance_profile(
 
     Without an account (given, or in the ARN), the profile is looked for in every account
     of the store and must exist in exactly one of them."""
-    name = reference
-    if reference.startswith("arn:"):
-        try:
-            parsed = policy.parse_arn(reference)
-        except ValueError:
-            parsed = None
-        if parsed is None or parsed.service != "iam" or not parsed.resource.startswith("instance-profile/"):
-            raise NoSuchEntity(f"`{reference}` is not an instance profile ARN.")
-        account_id = parsed.account
-        name = parsed.resource.rsplit("/", 1)[-1]
+    account_id, name = profile_reference(reference, account_id)
     with db.reading() as unit:
         if account_id is not None:
             candidates = [account_id]
@@ -116,11 +120,21 @@ def find_instance_profile(
         return _with_role(unit, found[0], region)
 
 
-def instance_profile(db: Database, profile_id: str, region: str = "us-east-1") -> InstanceProfile | None:
-    """The profile with this unique id as it is now (None once deleted), with its role."""
+def instance_profile(db: Database, account_id: str, name: str, region: str = "us-east-1") -> InstanceProfile | None:
+    """The account's instance profile of that name as it is now (None while there is none),
+    with its role."""
     with db.reading() as unit:
-        record = unit.instance_profiles.get(profile_id)
+        record = unit.instance_profiles.get_by_name(account_id, name)
         return _with_role(unit, record, region) if record is not None else None
+
+
+def sole_account(db: Database) -> str:
+    """The store's one account; raises ``NoSuchEntity`` when it has none or several."""
+    with db.reading() as unit:
+        found = unit.accounts.list()
+    if len(found) != 1:
+        raise NoSuchEntity("The store has several accounts (or none); name one with --account.")
+    return found[0].id
 
 
 def _with_role(unit: Any, record: InstanceProfileRecord, region: str) -> InstanceProfile:
