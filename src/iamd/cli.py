@@ -114,9 +114,11 @@ def serve(
     )
     server = uvicorn.Server(config)
     metadata_endpoints = _start_imds_endpoints(state, imds or [])
-    server.run(sockets=[sock])
-    if metadata_endpoints is not None:
-        metadata_endpoints.stop()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        if metadata_endpoints is not None:
+            metadata_endpoints.stop()
 
 
 def _open_store(data_dir: Path | None, database_url: str | None):  # type: ignore[no-untyped-def]

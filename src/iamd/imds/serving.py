@@ -18,6 +18,9 @@ def bind(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
+        # Listen at once: a client told the address before the server loop runs must be
+        # queued, not refused.
+        sock.listen(2048)
     except OSError:
         sock.close()
         raise
