@@ -269,8 +269,9 @@ def _start_imds_endpoints(state: Any, specs: list[str]) -> Any:
             raise typer.Exit(2)
         try:
             app_ = endpoints.instance_endpoint(
-                state.db, state.box, state.runtime, instance_profile=profile, account_id=state.settings.account_id,
+                state.db, state.box, state.runtime, instance_profile=profile, account_id=None,
                 key_path=state.data_dir / identity.KEY_FILE, record=state.settings.audit, require_profile=False,
+                default_account=state.settings.account_id,
             )
             sock = serving.bind(state.settings.host, int(port_text))
         except ServiceError as exc:
@@ -316,7 +317,7 @@ def imds_command(
     try:
         user_data = user_data_file.read_bytes() if user_data_file is not None else None
         metadata_app = endpoints.instance_endpoint(
-            db, box, runtime, instance_profile=instance_profile, account_id=account or settings.account_id,
+            db, box, runtime, instance_profile=instance_profile, account_id=account,
             key_path=settings.data_dir / identity.KEY_FILE, region=region, instance_type=instance_type,
             instance_id=instance_id, user_data=user_data, v2_only=v2_only, record=settings.audit,
         )
@@ -361,7 +362,7 @@ def container_credentials(
     token = authorization_token or secrets.token_urlsafe(32)
     try:
         container_app = endpoints.container_endpoint(
-            db, box, runtime, role_name=role, account_id=account or settings.account_id,
+            db, box, runtime, role_name=role, account_id=account,
             authorization_token=token, region=region, record=settings.audit,
         )
         sock = serving.bind(host or settings.host, port)

@@ -238,6 +238,8 @@ def test_a_profile_made_after_the_endpoint_started(world: World, key_path: Path)
     assert get(app, "/latest/meta-data/iam/security-credentials/") == (200, "web")
     with pytest.raises(NoSuchEntity, match="several accounts"):
         _endpoint(world, key_path, profile="elsewhere", require_profile=False)  # which account?
+    fallback = _endpoint(world, key_path, profile="elsewhere", require_profile=False, default_account=ACCOUNT)
+    assert fallback.metadata.instance.account_id == ACCOUNT
 
 
 # -- over ASGI ----------------------------------------------------------------------------

@@ -37,6 +37,7 @@ def instance_endpoint(
     record: bool = True,
     lifetime: timedelta = LIFETIME,
     require_profile: bool = True,
+    default_account: str | None = None,
 ) -> MetadataApp:
     """The metadata endpoint of a new instance launched with ``instance_profile`` (a name
     or ARN); raises ``NoSuchEntity`` when there is no such profile.
@@ -44,8 +45,8 @@ def instance_endpoint(
     The profile is read anew for every request, so a role added, swapped or removed shows
     at once, as on EC2. With ``require_profile=False`` a profile that does not exist yet
     is no error (``iamd serve --ephemeral --imds`` starts before anything is created):
-    the instance has no ``iam/`` until it is made, in ``account_id`` or the store's only
-    account."""
+    the instance has no ``iam/`` until it is made, in ``account_id``, else
+    ``default_account``, else the store's only account."""
     try:
         found = service_sessions.find_instance_profile(db, instance_profile, account_id, region)
         account, name = found.record.account_id, found.record.name
@@ -53,7 +54,7 @@ def instance_endpoint(
         if require_profile:
             raise
         given_account, name = service_sessions.profile_reference(instance_profile, account_id)
-        account = given_account or service_sessions.sole_account(db)
+        account = given_account or default_account or service_sessions.sole_account(db)
     instance = new_instance(
         runtime.random_bytes, account_id=account, launched_at=runtime.now(), region=region,
         instance_type=instance_type, instance_id=instance_id, user_data=user_data,
