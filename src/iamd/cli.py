@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,10 @@ from rich.console import Console
 from iamd import logs
 from iamd.protocol.errors import ServiceError
 from iamd.server.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from iamd.imds.serving import Background
+    from iamd.server.state import ServerState
 
 app = typer.Typer(help="iamd: AWS IAM and STS, self-hosted.", no_args_is_help=True, add_completion=False)
 accounts_app = typer.Typer(help="Manage accounts (each with its own root user).", no_args_is_help=True)
@@ -47,6 +51,7 @@ def serve(
     imds: Annotated[list[str] | None, typer.Option("--imds", metavar="PORT:PROFILE", help="Also serve instance metadata for an instance with this instance profile on this port (repeatable).")] = None,
 ) -> None:
     """Start the server."""
+    imds_specs = _imds_specs(imds or [])
     import socket
 
     import uvicorn
@@ -113,7 +118,7 @@ def serve(
         timeout_graceful_shutdown=10, timeout_keep_alive=30,
     )
     server = uvicorn.Server(config)
-    metadata_endpoints = _start_imds_endpoints(state, imds or [])
+    metadata_endpoints = _start_imds_endpoints(state, imds_specs)
     try:
         server.run(sockets=[sock])
     finally:
@@ -255,34 +260,41 @@ def operations() -> None:
 
 # -- instance metadata and container credentials ------------------------------------------
 
-def _start_imds_endpoints(state: Any, specs: list[str]) -> Any:
-    """Start ``serve --imds PORT:PROFILE`` endpoints beside the API; None when there are none."""
+def _imds_specs(specs: list[str]) -> list[tuple[int, str]]:
+    """``serve --imds PORT:PROFILE`` options as (port, profile), checked before anything starts."""
+    parsed = []
+    for spec in specs:
+        port_text, _, profile = spec.partition(":")
+        if not port_text.isdigit() or int(port_text) > 65535 or not profile:
+            err.print(f"[red]error:[/red] --imds `{spec}` must be PORT:PROFILE.")
+            raise typer.Exit(2)
+        parsed.append((int(port_text), profile))
+    return parsed
+
+
+def _start_imds_endpoints(state: ServerState, specs: list[tuple[int, str]]) -> Background | None:
+    """Start the ``serve --imds`` endpoints beside the API; None when there are none."""
     if not specs:
         return None
     from iamd.imds import endpoints, identity, serving
 
     served = []
-    for spec in specs:
-        port_text, _, profile = spec.partition(":")
-        if not port_text.isdigit() or not profile:
-            err.print(f"[red]error:[/red] --imds `{spec}` must be PORT:PROFILE.")
-            raise typer.Exit(2)
+    for port, profile in specs:
         try:
-            app_ = endpoints.instance_endpoint(
+            metadata_app = endpoints.instance_endpoint(
                 state.db, state.box, state.runtime, instance_profile=profile, account_id=None,
                 key_path=state.data_dir / identity.KEY_FILE, record=state.settings.audit, require_profile=False,
                 default_account=state.settings.account_id,
             )
-            sock = serving.bind(state.settings.host, int(port_text))
-        except ServiceError as exc:
-            err.print(f"[red]error:[/red] --imds `{spec}`: {exc.message}")
+            sock = serving.bind(state.settings.host, port)
+        except (ServiceError, OSError) as exc:
+            reason = exc.message if isinstance(exc, ServiceError) else f"cannot listen: {exc.strerror}"
+            err.print(f"[red]error:[/red] --imds `{port}:{profile}`: {reason}")
+            state.close()
             raise typer.Exit(1) from None
-        except OSError as exc:
-            err.print(f"[red]error:[/red] --imds `{spec}`: cannot listen: {exc.strerror}")
-            raise typer.Exit(1) from None
-        instance = app_.metadata.instance
+        instance = metadata_app.metadata.instance
         print(f"imds: instance {instance.instance_id} (instance profile {profile}) on {serving.url_of(sock)}")
-        served.append((app_, sock))
+        served.append((metadata_app, sock))
     sys.stdout.flush()
     background = serving.Background(served)
     background.start()
