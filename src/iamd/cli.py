@@ -1,5 +1,5 @@
 """The ``iamd`` command: ``iamd serve``, ``iamd accounts create|list|reset-root-key``,
-``iamd audit export``, ``iamd operations``.
+``iamd audit export``, ``iamd operations``, ``iamd imds``, ``iamd container-credentials``.
 
 Every failure is one line on stderr (``error: ...``) and a non-zero exit: 2 for a bad
 option or setting, 1 for anything else. No traceback reaches the operator."""
@@ -11,7 +11,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -25,6 +25,10 @@ from iamd.server.settings import (
     SettingsError,
 )
 from iamd.services.accounts import NewAccount, RootCredentials
+
+if TYPE_CHECKING:
+    from iamd.imds.serving import Background
+    from iamd.server.state import ServerState
 
 app = typer.Typer(
     help="iamd: AWS IAM and STS, self-hosted.", no_args_is_help=True, add_completion=False,
@@ -98,8 +102,10 @@ def serve(
         help="enforce: deny what policies deny; soft: allow everything and log what would be "
         "denied. [default: enforce, or IAMD_ENFORCEMENT]",
     )] = None,
+    imds: Annotated[list[str] | None, typer.Option("--imds", metavar="PORT:PROFILE", help="Also serve instance metadata for an instance with this instance profile on this port (repeatable).")] = None,
 ) -> None:
     """Start the server."""
+    imds_specs = _imds_specs(imds or [])
     import socket
 
     import uvicorn
@@ -147,7 +153,12 @@ def serve(
         timeout_graceful_shutdown=10, timeout_keep_alive=30,
     )
     server = uvicorn.Server(config)
-    server.run(sockets=[sock])
+    metadata_endpoints = _start_imds_endpoints(state, imds_specs)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        if metadata_endpoints is not None:
+            metadata_endpoints.stop()
 
 
 def banner(settings: Settings, data_dir: Path, endpoint: str, created: NewAccount | None) -> list[str]:
@@ -310,6 +321,135 @@ def operations() -> None:
     from iamd.services.coverage import document
 
     sys.stdout.write(document())
+
+
+# -- instance metadata and container credentials ------------------------------------------
+
+def _imds_specs(specs: list[str]) -> list[tuple[int, str]]:
+    """``serve --imds PORT:PROFILE`` options as (port, profile), checked before anything starts."""
+    parsed = []
+    for spec in specs:
+        port_text, _, profile = spec.partition(":")
+        if not port_text.isdigit() or int(port_text) > 65535 or not profile:
+            fail(f"--imds `{spec}` must be PORT:PROFILE.", 2)
+        parsed.append((int(port_text), profile))
+    return parsed
+
+
+def _start_imds_endpoints(state: ServerState, specs: list[tuple[int, str]]) -> Background | None:
+    """Start the ``serve --imds`` endpoints beside the API; None when there are none."""
+    if not specs:
+        return None
+    from iamd.imds import endpoints, identity, serving
+
+    served = []
+    for port, profile in specs:
+        try:
+            metadata_app = endpoints.instance_endpoint(
+                state.db, state.box, state.runtime, instance_profile=profile, account_id=None,
+                key_path=state.data_dir / identity.KEY_FILE, record=state.settings.audit, require_profile=False,
+                default_account=state.settings.account_id,
+            )
+            sock = serving.bind(state.settings.host, port)
+        except (ServiceError, OSError) as exc:
+            reason = exc.message if isinstance(exc, ServiceError) else f"cannot listen: {exc.strerror}"
+            state.close()
+            fail(f"--imds `{port}:{profile}`: {reason}")
+        instance = metadata_app.metadata.instance
+        print(f"imds: instance {instance.instance_id} (instance profile {profile}) on {serving.url_of(sock)}")
+        served.append((metadata_app, sock))
+    sys.stdout.flush()
+    background = serving.Background(served)
+    background.start()
+    return background
+
+
+Host = Annotated[str | None, typer.Option(help="Address to listen on (loopback by default).")]
+Account = Annotated[str | None, typer.Option("--account", help="The account (12 digits); needed only when several hold the name.")]
+Region = Annotated[str, typer.Option(help="The region the instance or task runs in.")]
+
+
+@app.command("imds")
+def imds_command(
+    instance_profile: Annotated[str, typer.Option("--instance-profile", help="The instance profile's name or ARN.")],
+    account: Account = None,
+    host: Host = None,
+    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8169,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    v2_only: Annotated[bool, typer.Option("--v2-only", help="Require IMDSv2 session tokens (EC2's HttpTokens=required).")] = False,
+    region: Region = "us-east-1",
+    instance_type: Annotated[str, typer.Option(help="The instance type the metadata reports.")] = "t3.micro",
+    instance_id: Annotated[str | None, typer.Option(help="The instance id (i-...); random when absent.")] = None,
+    user_data_file: Annotated[Path | None, typer.Option("--user-data-file", help="Serve this file as /latest/user-data.")] = None,
+) -> None:
+    """Serve EC2 instance metadata, with role credentials, for one simulated instance."""
+    from iamd.imds import endpoints, identity, serving
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    logs.configure(settings.log_level)
+    db, box, runtime = _open_store(data_dir, database_url, create=False)
+    try:
+        user_data = user_data_file.read_bytes() if user_data_file is not None else None
+        metadata_app = endpoints.instance_endpoint(
+            db, box, runtime, instance_profile=instance_profile, account_id=account,
+            key_path=settings.data_dir / identity.KEY_FILE, region=region, instance_type=instance_type,
+            instance_id=instance_id, user_data=user_data, v2_only=v2_only, record=settings.audit,
+        )
+        sock = serving.bind(host or settings.host, port)
+    except BaseException:
+        db.dispose()
+        raise
+    url = serving.url_of(sock)
+    instance = metadata_app.metadata.instance
+    print(f"iamd imds for instance {instance.instance_id} (instance profile {instance_profile}) listening on {url}")
+    print(f"AWS_EC2_METADATA_SERVICE_ENDPOINT={url}/")
+    sys.stdout.flush()
+    try:
+        serving.run(metadata_app, sock)
+    finally:
+        db.dispose()
+
+
+@app.command("container-credentials")
+def container_credentials(
+    role: Annotated[str, typer.Option("--role", help="The task role's name.")],
+    account: Account = None,
+    host: Host = None,
+    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8170,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    region: Region = "us-east-1",
+    authorization_token: Annotated[str | None, typer.Option("--authorization-token", envvar="IAMD_CONTAINER_AUTHORIZATION_TOKEN", help="The token clients must send; random when absent.")] = None,
+) -> None:
+    """Serve ECS container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI) for a task role."""
+    import secrets
+
+    from iamd.imds import endpoints, serving
+    from iamd.imds.container import CREDENTIALS_PATH
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    logs.configure(settings.log_level)
+    db, box, runtime = _open_store(data_dir, database_url, create=False)
+    token = authorization_token or secrets.token_urlsafe(32)
+    try:
+        container_app = endpoints.container_endpoint(
+            db, box, runtime, role_name=role, account_id=account,
+            authorization_token=token, region=region, record=settings.audit,
+        )
+        sock = serving.bind(host or settings.host, port)
+    except BaseException:
+        db.dispose()
+        raise
+    url = serving.url_of(sock) + CREDENTIALS_PATH
+    print(f"iamd container credentials for role {role} listening on {url}")
+    print(f"AWS_CONTAINER_CREDENTIALS_FULL_URI={url}")
+    print(f"AWS_CONTAINER_AUTHORIZATION_TOKEN={token}")
+    sys.stdout.flush()
+    try:
+        serving.run(container_app, sock)
+    finally:
+        db.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
