@@ -38,6 +38,8 @@ from iamd.services import cloudtrail, sessions  # noqa: F401  (cloudtrail regist
 from iamd.services.audit import ApiCall
 from iamd.services.authentication import caller_for_session
 from iamd.services.caller import Caller
+from iamd.services.federation.api import PRINCIPAL_TYPES, UNSIGNED_ACTIONS
+from iamd.services.federation.role_session import unsigned_caller
 from iamd.services.operations import OperationContext, handler_for
 
 log = logging.getLogger("iamd.request")
@@ -102,7 +104,8 @@ _READ_ONLY_PREFIXES = ("Get", "List", "Simulate", "Decode", "AssumeRole")
 
 def runs_inline(request: ApiRequest) -> bool:
     action = request.action
-    if not action or not action.startswith(_READ_ONLY_PREFIXES):
+    if not action or not action.startswith(_READ_ONLY_PREFIXES) or action in UNSIGNED_ACTIONS:
+        # Federation calls may fetch an issuer's keys or record a SAML assertion id.
         return False
     # An MFA code is spent when checked (replay protection writes it down).
     return "TokenCode" not in request.form
@@ -131,6 +134,13 @@ def handle(state: ServerState, request: ApiRequest) -> Response:
     call = ApiCall(state.runtime.now(), request_id, "iam", action, "us-east-1", request.client_ip,
                    request.header("user-agent") or "", None, None, None, None, None, None, None)
     try:
+        if action in UNSIGNED_ACTIONS:
+            # The web identity token or SAML assertion is the credential; no signature.
+            service = load_service("sts")
+            caller = unsigned_caller(PRINCIPAL_TYPES[action])
+            body = run_operation(state, service, action, form, caller, request, request_id, call)
+            status = 200
+            return Response(200, body, [("Content-Type", XML_CONTENT_TYPE), ("x-amzn-RequestId", request_id)])
         parts = sigv4.RequestParts(
             method=request.method,
             path=request.path,

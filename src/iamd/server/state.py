@@ -17,6 +17,7 @@ from iamd.services import accounts
 from iamd.services.authentication import Authenticator
 from iamd.services.authz import Authorizer
 from iamd.services.crypto import SecretBox, decode_master_key, load_or_create_key_file
+from iamd.services.federation import jwks
 from iamd.services.iam.quotas import Quotas
 from iamd.services.runtime import Runtime
 from iamd.services.state_watch import StateWatcher
@@ -85,6 +86,7 @@ def open_state(
     else:
         db = Database(settings.database_url or sqlite_url(data_dir))
     db.migrate()
+    jwks.configure(jwks.load_offline(settings.oidc_jwks_file) if settings.oidc_jwks_file else None)
     for service in ("iam", "sts"):
         load_service(service).prepare()
     for service in JSON_API_VERSIONS:
