@@ -113,7 +113,8 @@ class KeySource:
     offline: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     fetch: Fetcher = https_get
     fetching_enabled: bool = True
-    _cache: dict[str, _Entry] = field(default_factory=dict)
+    # Keyed by issuer and thumbprints: keys fetched under one pinning are not trusted under another.
+    _cache: dict[tuple[str, tuple[str, ...]], _Entry] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def keys(self, issuer: str, thumbprints: Sequence[str], now: float, *, stale: bool = False) -> list[dict[str, Any]]:
@@ -123,7 +124,8 @@ class KeySource:
         configured = self.offline.get(issuer)
         if configured is not None:
             return _keys_of(configured)
-        entry = self._cache.get(issuer)
+        cache_key = (issuer, tuple(sorted(t.lower() for t in thumbprints)))
+        entry = self._cache.get(cache_key)
         if entry is not None:
             age = now - entry.fetched_at
             if age < TTL_SECONDS and not (stale and age >= REFETCH_SECONDS):
@@ -136,7 +138,7 @@ class KeySource:
             raise KeysUnavailable(f"the discovery document of {issuer} has no jwks_uri")
         keys = _keys_of(self.fetch(jwks_uri, thumbprints))
         with self._lock:
-            self._cache[issuer] = _Entry(keys, now)
+            self._cache[cache_key] = _Entry(keys, now)
         return keys
 
     def forget(self) -> None:
