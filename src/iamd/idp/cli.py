@@ -73,3 +73,37 @@ def token(
     now = int(time.time())
     print(oidc.mint(state, subject=sub, audience=aud[0] if len(aud) == 1 else aud, now=now, ttl=ttl, alg=alg,
                     extra=extra))
+
+
+@app.command("saml-metadata")
+def saml_metadata(state_dir: StateDir = keys.DEFAULT_DIR) -> None:
+    """Print the SAML IdP's metadata document (for CreateSAMLProvider)."""
+    from iamd.idp import saml
+
+    print(saml.metadata(keys.load(state_dir)))
+
+
+@app.command("saml")
+def saml_response(
+    role: Annotated[list[str], typer.Option("--role", help="ROLE_ARN,PROVIDER_ARN; repeat for several.")],
+    subject: Annotated[str, typer.Option("--subject", help="The NameID (persistent).")] = "alice",
+    session_name: Annotated[str | None, typer.Option("--session-name", help="RoleSessionName (default: the subject).")] = None,
+    state_dir: StateDir = keys.DEFAULT_DIR,
+    ttl: Annotated[int, typer.Option(help="Lifetime of the assertion in seconds (negative: expired).")] = 300,
+    session_duration: Annotated[int | None, typer.Option("--session-duration", help="SessionDuration attribute.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="PrincipalTag KEY=VALUE.")] = None,
+    transitive: Annotated[list[str] | None, typer.Option("--transitive", help="A transitive tag key.")] = None,
+    source_identity: Annotated[str | None, typer.Option("--source-identity")] = None,
+    sign_response: Annotated[bool, typer.Option("--sign-response", help="Sign the Response as well.")] = False,
+) -> None:
+    """Print a signed, base64 SAMLResponse for AssumeRoleWithSAML."""
+    import datetime
+
+    from iamd.idp import saml
+
+    tags = dict(item.split("=", 1) for item in tag or [])
+    print(saml.response(
+        keys.load(state_dir), roles=role, subject=subject, session_name=session_name or subject,
+        now=datetime.datetime.now(datetime.UTC), ttl=ttl, session_duration=session_duration, tags=tags,
+        transitive=transitive or [], source_identity=source_identity, sign_response=sign_response,
+    ))

@@ -106,3 +106,22 @@ def test_eks_irsa_pattern_with_offline_keys(offline: tuple[RunningServer, Issuer
     code, _, _ = error_of(sts.assume_role_with_web_identity, RoleArn=role, RoleSessionName="botocore-session-1",
                           WebIdentityToken=issuer.token(sub="system:serviceaccount:kube-system:other"))
     assert code == "AccessDenied"
+
+
+def test_builtin_saml_idp_with_the_aws_cli(server: RunningServer, idp: dict[str, str]) -> None:
+    metadata = iamd("idp", "saml-metadata", "--state-dir", idp["state_dir"])
+    provider = aws(server, "iam", "create-saml-provider", "--name", "okta", "--saml-metadata-document",
+                   metadata)["SAMLProviderArn"]
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider}, "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+        "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}]}
+    role = aws(server, "iam", "create-role", "--role-name", "sso-admin", "--assume-role-policy-document",
+               json.dumps(trust))["Role"]["Arn"]
+    assertion = iamd("idp", "saml", "--state-dir", idp["state_dir"], "--role", f"{role},{provider}",
+                     "--subject", "alice", "--tag", "team=blue", "--sign-response").strip()
+    answer = aws(server, "sts", "assume-role-with-saml", "--role-arn", role, "--principal-arn", provider,
+                 "--saml-assertion", assertion, unsigned=True)
+    assert answer["AssumedRoleUser"]["Arn"] == "arn:aws:sts::111122223333:assumed-role/sso-admin/alice"
+    code, _, _ = error_of(unsigned_sts(server).assume_role_with_saml, RoleArn=role, PrincipalArn=provider,
+                          SAMLAssertion=assertion)
+    assert code == "InvalidIdentityToken"  # one-time use
