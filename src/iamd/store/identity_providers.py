@@ -116,6 +116,15 @@ def _saml(row: RowMapping) -> SamlProviderRecord:
 
 
 class IdentityProviderRepository(Repository):
+    def count(self, account_id: str) -> int:
+        """The account's SAML and OpenID Connect providers (GetAccountSummary's Providers)."""
+        total = 0
+        for table in (oidc_providers, saml_providers):
+            total += int(self.connection.execute(
+                sa.select(sa.func.count()).select_from(table).where(table.c.account_id == account_id)
+            ).scalar_one())
+        return total
+
     # -- OpenID Connect ------------------------------------------------------------------
 
     def add_oidc(self, record: OidcProviderRecord) -> None:

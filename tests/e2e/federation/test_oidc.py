@@ -70,6 +70,7 @@ def test_provider_lifecycle(iam: Any, issuer: Issuer) -> None:
     assert got["Tags"] == [{"Key": "team", "Value": "ci"}]
     assert "CreateDate" in got
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == [{"Arn": arn}]
+    assert iam.get_account_summary()["SummaryMap"]["Providers"] == 1
 
     iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="my-app")
     iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="my-app")
