@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from iamd import __version__, logs
+from iamd.idp.cli import app as idp_app
 from iamd.protocol.errors import ServiceError
 from iamd.server.settings import (
     DEFAULT_DATA_DIR,
@@ -38,6 +39,7 @@ accounts_app = typer.Typer(help="Manage accounts (each with its own root user)."
 app.add_typer(accounts_app, name="accounts")
 audit_app = typer.Typer(help="The audit trail (CloudTrail records of every call and sign-in).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(idp_app, name="idp")
 
 
 class Enforcement(str, Enum):

@@ -199,15 +199,19 @@ def test_unimplemented_operation_says_so(server: RunningServer) -> None:
     assert missing[0] in text
 
 
-@pytest.mark.parametrize("action", ["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"])
-def test_unimplemented_unsigned_operation_says_so(server: RunningServer, action: str) -> None:
-    from iamd.services.operations import handler_for
-
-    if handler_for("sts", action) is not None:
-        pytest.skip(f"{action} is implemented")
-    body = f"Action={action}&Version=2011-06-15&RoleArn=arn:aws:iam::{ACCOUNT_ID}:role/r"
+@pytest.mark.parametrize("action,credential,code", [
+    ("AssumeRoleWithWebIdentity", "WebIdentityToken=not-a-jwt", "InvalidIdentityToken"),
+    ("AssumeRoleWithSAML", "SAMLAssertion=bm90LXNhbWw%3D&PrincipalArn=arn:aws:iam::111122223333:saml-provider/p",
+     "InvalidIdentityToken"),
+])
+def test_unsigned_federation_operations_are_served(server: RunningServer, action: str, credential: str,
+                                                   code: str) -> None:
+    # AWS serves these without a signature (the token or assertion is the credential): a bad
+    # one is the federation's error, never MissingAuthenticationToken.
+    body = (f"Action={action}&Version=2011-06-15&RoleArn=arn:aws:iam::{ACCOUNT_ID}:role/r"
+            f"&RoleSessionName=session&{credential}")
     status, text = _send(server.endpoint + "/", body.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
-    assert (status, _code(text)) == (501, "NotImplemented")
+    assert (status, _code(text)) == (400, code), text
     # Any other operation without a signature is still refused as unsigned.
     status, text = _send(server.endpoint + "/", BODY.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
     assert (status, _code(text)) == (403, "MissingAuthenticationToken")

@@ -11,7 +11,8 @@ from iamd.services.crypto import (
     SealError,
     SecretBox,
     decode_master_key,
-    load_or_create_key_file,
+    create_key_file,
+    read_key_file,
 )
 
 KEY = bytes(range(32))
@@ -48,11 +49,15 @@ def test_nonces_differ() -> None:
 
 
 def test_key_file_created_with_mode_0600(tmp_path: Path) -> None:
-    path = tmp_path / "sub" / "master.key"
-    key = load_or_create_key_file(path)
+    path = tmp_path / "master.key"
+    key = create_key_file(path)
     assert len(key) == 32
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert load_or_create_key_file(path) == key
+    assert read_key_file(path) == key
+    # An existing key file is never overwritten.
+    with pytest.raises(FileExistsError):
+        create_key_file(path)
+    assert read_key_file(path) == key
 
 
 def test_master_key_forms() -> None:

@@ -27,7 +27,6 @@ from iamd.protocol.errors import (
     InternalFailure,
     InvalidAction,
     InvalidClientTokenId,
-    MissingAuthenticationToken,
     NotImplementedOperation,
     ServiceError,
     UnknownPath,
@@ -40,6 +39,8 @@ from iamd.services import cloudtrail, sessions  # noqa: F401  (cloudtrail regist
 from iamd.services.audit import ApiCall
 from iamd.services.authentication import caller_for_session
 from iamd.services.caller import Caller
+from iamd.services.federation.api import PRINCIPAL_TYPES, UNSIGNED_ACTIONS
+from iamd.services.federation.role_session import unsigned_caller
 from iamd.services.operations import OperationContext, handler_for
 
 log = logging.getLogger("iamd.request")
@@ -104,7 +105,8 @@ _READ_ONLY_PREFIXES = ("Get", "List", "Simulate", "Decode", "AssumeRole")
 
 def runs_inline(request: ApiRequest) -> bool:
     action = request.action
-    if not action or not action.startswith(_READ_ONLY_PREFIXES):
+    if not action or not action.startswith(_READ_ONLY_PREFIXES) or action in UNSIGNED_ACTIONS:
+        # Federation calls may fetch an issuer's keys or record a SAML assertion id.
         return False
     # An MFA code is spent when checked (replay protection writes it down).
     return "TokenCode" not in request.form
@@ -119,10 +121,6 @@ def _choose_service(scope_service: str | None, action: str | None) -> QueryServi
             return found
     return load_service("iam")
 
-
-# STS operations that AWS accepts without a signature: the credentials they return come
-# from the SAML assertion or web identity token in the request itself.
-UNSIGNED_OPERATIONS = frozenset({("sts", "AssumeRoleWithSAML"), ("sts", "AssumeRoleWithWebIdentity")})
 
 API_PATHS = ("/", "")
 
@@ -142,6 +140,13 @@ def handle(state: ServerState, request: ApiRequest) -> Response:
     call = ApiCall(state.runtime.now(), request_id, "iam", action, "us-east-1", request.client_ip,
                    request.header("user-agent") or "", None, None, None, None, None, None, None)
     try:
+        if action in UNSIGNED_ACTIONS:
+            # The web identity token or SAML assertion is the credential; no signature.
+            service = load_service("sts")
+            caller = unsigned_caller(PRINCIPAL_TYPES[action])
+            body = run_operation(state, service, action, form, caller, request, request_id, call)
+            status = 200
+            return Response(200, body, [("Content-Type", XML_CONTENT_TYPE), ("x-amzn-RequestId", request_id)])
         parts = sigv4.RequestParts(
             method=request.method,
             path=request.path,
@@ -153,10 +158,7 @@ def handle(state: ServerState, request: ApiRequest) -> Response:
             signed = sigv4.parse_request(parts)
         except sigv4.SigV4Error as exc:
             service = _choose_service(None, action)
-            error = _as_service_error(exc)
-            if isinstance(error, MissingAuthenticationToken):
-                _refuse_unimplemented_unsigned(service, action)
-            raise error from None
+            raise _as_service_error(exc) from None
         service = _choose_service(signed.service, action)
         call.region = signed.region
         call.access_key_id = signed.access_key_id
@@ -185,13 +187,6 @@ def handle(state: ServerState, request: ApiRequest) -> Response:
         if call.caller is not None or call.claimed is not None:
             state.audit.submit(call)
         _log_request(call, status, started)
-
-
-def _refuse_unimplemented_unsigned(service: QueryService, action: str | None) -> None:
-    """An operation AWS serves unsigned answers that iamd lacks it, not that a signature is
-    missing: the client did nothing wrong."""
-    if action and (service.name, action) in UNSIGNED_OPERATIONS and handler_for(service.name, action) is None:
-        raise NotImplementedOperation(f"{action} is not implemented by iamd yet.")
 
 
 def _unknown_path(request: ApiRequest) -> Response:

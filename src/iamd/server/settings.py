@@ -59,6 +59,8 @@ class Settings:
     quotas: Quotas = field(default_factory=Quotas)
     # IAMD_AUDIT=off exists only to measure the audit log's cost (bench/audit_overhead.py).
     audit: bool = True
+    # JWK sets of OpenID Connect issuers for offline use (AssumeRoleWithWebIdentity).
+    oidc_jwks_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -82,6 +84,7 @@ class Settings:
             log_level=get("IAMD_LOG_LEVEL") or cls.log_level,
             quotas=_quotas(environ),
             audit=(get("IAMD_AUDIT") or "on").lower() not in ("off", "0", "false", "no"),
+            oidc_jwks_file=Path(value) if (value := get("IAMD_OIDC_JWKS_FILE")) else None,
         )
         settings.check()
         return settings

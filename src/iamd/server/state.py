@@ -23,6 +23,7 @@ from iamd.services.crypto import (
     decode_master_key,
     read_key_file,
 )
+from iamd.services.federation import jwks
 from iamd.services.iam.quotas import Quotas
 from iamd.services.master_key import MasterKeyMismatch, confirm_master_key
 from iamd.services.runtime import Runtime
@@ -199,6 +200,7 @@ def open_state(
     runtime = runtime or Runtime()
     opened = open_store(settings, runtime, create=True)
     db, box = opened.db, opened.box
+    jwks.configure(jwks.load_offline(settings.oidc_jwks_file) if settings.oidc_jwks_file else None)
     for service in ("iam", "sts"):
         load_service(service).prepare()
     for service in JSON_API_VERSIONS:

@@ -1,6 +1,7 @@
 """Imports every module that registers operation handlers."""
 
 from iamd.services import assume_role, authorization_messages, sts  # noqa: F401
+from iamd.services.federation import api as federation_api  # noqa: F401
 from iamd.services.iam import (
     access_advisor,  # noqa: F401
     access_keys,  # noqa: F401

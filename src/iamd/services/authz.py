@@ -338,6 +338,11 @@ def resolve_target(unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: P
         tags = dict(unit.tags.list("policy", ref.policy_id)) if ref and not ref.aws_managed else {}
         owner = arn.split(":")[4] if arn.count(":") >= 5 else account
         return Target(arn, owner or account, tags)
+    if kind in ("saml-provider", "oidc-provider") and value and str(value).startswith("arn:"):
+        return Target(str(value), str(value).split(":")[4] or account, dict(unit.tags.list(kind, str(value))))
+    if kind == "oidc-provider" and value:
+        url = str(value).removeprefix("https://").rstrip("/")
+        return Target(f"arn:{partition}:iam::{account}:{kind}/{url}", account, {})
     if value and isinstance(value, str) and value.startswith("arn:"):
         return Target(value, value.split(":")[4] or account, {})
     if kind == "federated-user" and value:

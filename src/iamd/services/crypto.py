@@ -108,11 +108,3 @@ def create_key_file(path: Path, random_bytes: Callable[[int], bytes] = os.urando
     with os.fdopen(descriptor, "w") as handle:
         handle.write(base64.b64encode(key).decode() + "\n")
     return key
-
-
-def load_or_create_key_file(path: Path, random_bytes: Callable[[int], bytes] = os.urandom) -> bytes:
-    """Read the key file, or create it with mode 0600 when it does not exist yet."""
-    if path.exists():
-        return read_key_file(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return create_key_file(path, random_bytes)

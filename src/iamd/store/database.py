@@ -24,6 +24,7 @@ from iamd.store.attachments import AttachmentRepository
 from iamd.store.audit import AuditRepository
 from iamd.store.credentials import CredentialRepository
 from iamd.store.groups import GroupRepository
+from iamd.store.identity_providers import IdentityProviderRepository  # noqa: F401  (registers its tables)
 from iamd.store.inline_policies import InlinePolicyRepository
 from iamd.store.instance_profiles import InstanceProfileRepository
 from iamd.store.lookup import LookupRepository

@@ -15,6 +15,7 @@ from iamd.services.iam.common import paged
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
 from iamd.store import DuplicateKey
+from iamd.store.identity_providers import IdentityProviderRepository
 from iamd.store.summary import SummaryRepository
 
 # Fixed by AWS and not configurable here: the attachments of managed policies an account may
@@ -72,6 +73,7 @@ def get_account_summary(context: OperationContext, params: Params) -> Output:
         # The version of STS tokens the global endpoint issues (1: valid only in regions
         # enabled by default), as SetSecurityTokenServicePreferences last set it.
         token_version = global_endpoint_token_version(unit, context.caller.account_id)
+        providers = IdentityProviderRepository(unit.connection).count(context.caller.account_id)
     q = context.quotas
     summary: dict[str, Any] = {
         "Users": counts.users,
@@ -90,8 +92,7 @@ def get_account_summary(context: OperationContext, params: Params) -> Output:
         "InstanceProfilesQuota": q.instance_profiles_per_account,
         "ServerCertificates": counts.server_certificates,
         "ServerCertificatesQuota": q.server_certificates_per_account,
-        # SAML and OIDC providers are not stored yet: none exist.
-        "Providers": 0,
+        "Providers": providers,
         # Every MFA device of the account, assigned or not; those assigned to a user or to
         # the root user; and whether the root user has one.
         "MFADevices": counts.mfa_devices,
