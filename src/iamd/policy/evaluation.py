@@ -183,7 +183,7 @@ def _principal_grant(st: Statement, req: _Req) -> str | None:
         # AWS: with a permissions boundary attached, Deny + NotPrincipal always applies.
         if not st.is_allow and req.has_boundary:
             return ANY
-        return ANY if st.not_principal.match(req.caller) is None else None
+        return None if st.not_principal.exempts(req.caller) else ANY
     return ANY
 
 

@@ -17,6 +17,8 @@ Matching follows the IAM User Guide ("AWS JSON policy elements: Principal"):
 * a role ARN names the role and every session of the role (matched by account and role
   name, since a session ARN carries no path);
 * ``Service``, ``Federated`` and ``CanonicalUser`` values name exactly those principals.
+
+In ``NotPrincipal`` an account names only the account principal (:meth:`PrincipalSpec.exempts`).
 """
 
 from __future__ import annotations
@@ -141,6 +143,14 @@ class PrincipalSpec:
             self.exact.add(v)
         else:
             self.exact.add(v)
+
+    def exempts(self, caller: Caller) -> bool:
+        """Whether a ``NotPrincipal`` element names ``caller``, so the statement does not
+        apply to it. Unlike ``Principal``, an account ARN here names only the account
+        principal itself: AWS's NotPrincipal guidance has a Deny list both a user and its
+        account, and every other principal of that account is still denied."""
+        how = self.match(caller)
+        return how is not None and how != ACCOUNT
 
     def match(self, caller: Caller) -> str | None:
         """How this element names ``caller`` (:data:`EXACT`, :data:`ROLE`, ...), or ``None``."""
