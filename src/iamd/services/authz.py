@@ -126,13 +126,15 @@ class Authorizer:
     # -- the entry point ------------------------------------------------------------
 
     def authorize(self, context: OperationContext, service: str, operation: str, params: Params) -> None:
+        caller = context.caller
+        # What a session kind may call at all is checked first, also for the operations
+        # that decide authorization themselves: a federated user may not AssumeRole.
+        _check_session_limits(caller, service, operation, f"{service}:{operation}")
         if (service, operation) in _NOT_AUTHORIZED_HERE:
             return
         spec = ACTIONS.get((service, operation))
         if spec is None:
             raise AccessDenied(f"No authorization rule is defined for {service}:{operation}.")
-        caller = context.caller
-        _check_session_limits(caller, service, operation, spec.action)
         if caller.is_root:
             return  # The root user's identity permissions cannot be restricted.
         with self._db.reading() as unit:
