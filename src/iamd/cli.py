@@ -208,6 +208,7 @@ def accounts_create(
     database_url: DatabaseUrl = None,
     account_id: Annotated[str | None, typer.Option("--account-id", metavar="ID", help="12 digits; generated when absent.")] = None,
     email: Annotated[str | None, typer.Option(metavar="ADDRESS", help="The root user's e-mail address.")] = None,
+    partition: Annotated[str, typer.Option(metavar="PARTITION", help="The partition the account lives in (aws, aws-cn, aws-us-gov...).")] = "aws",
     as_json: Annotated[bool, typer.Option("--json", help="Print the account id and root key as JSON.")] = False,
 ) -> None:
     """Create an account with its root user and a root access key (and the store, if new)."""
@@ -217,7 +218,7 @@ def accounts_create(
         fail(f"account id `{account_id}` must be 12 digits.", 2)
     db, box, runtime = _open_store(data_dir, database_url, create=True)
     try:
-        created = accounts.create_account(db, box, runtime, account_id=account_id, email=email)
+        created = accounts.create_account(db, box, runtime, account_id=account_id, email=email, partition=partition)
     finally:
         db.dispose()
     _print_root_key(created.account_id, created.root, as_json)

@@ -57,6 +57,13 @@ class RunningServer:
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"{}")
 
+    def account_in(self, partition: str, region: str) -> PartitionAccount:
+        """A new account in another partition, with clients signed for one of its regions."""
+        status, created = self.admin("POST", "/_iamd/accounts", {"partition": partition})
+        assert status == 201, created
+        return PartitionAccount(self, created["account_id"], created["access_key_id"],
+                                created["secret_access_key"], region)
+
     def reset(self) -> None:
         status, _ = self.admin("POST", "/_iamd/reset")
         assert status == 200
@@ -74,6 +81,25 @@ class RunningServer:
         env.pop("AWS_SESSION_TOKEN", None)
         env.pop("AWS_PROFILE", None)
         return env
+
+
+@dataclass
+class PartitionAccount:
+    server: RunningServer
+    account_id: str
+    access_key_id: str
+    secret_access_key: str
+    region: str
+
+    def client(self, service: str) -> Any:
+        return self.server.client(service, access_key_id=self.access_key_id,
+                                  secret_access_key=self.secret_access_key, region=self.region)
+
+
+@pytest.fixture
+def china(server: RunningServer) -> PartitionAccount:
+    """An account in the aws-cn partition of the shared server."""
+    return server.account_in("aws-cn", "cn-north-1")
 
 
 def start_server(args: list[str], env_extra: dict[str, str], backend: str = "sqlite") -> RunningServer:

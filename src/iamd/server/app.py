@@ -114,6 +114,7 @@ def _reset_state(state: ServerState) -> None:
             account_id=account.account_id,
             email=account.email,
             root_credentials=account.root,
+            partition=account.partition,
         )
 
 
@@ -136,6 +137,7 @@ async def _accounts(request: Request) -> Response:
                 state.runtime,
                 account_id=payload.get("account_id"),
                 email=payload.get("email"),
+                partition=payload.get("partition") or "aws",
             )
         )
     except ServiceError as exc:

@@ -320,9 +320,13 @@ def authenticate(
             if call is not None:
                 # The token is genuine, only expired: open it as of its issue to learn who.
                 expired = sessions.open_token(state.box, signed.access_key_id, token, _EPOCH)
-                call.claimed = caller_for_session(expired, signed.region, token)
+                call.claimed = caller_for_session(
+                    expired, signed.region, token, state.authenticator.account_partition(expired.account_id)
+                )
             raise
-        claimed = caller_for_session(session, signed.region, token)
+        claimed = caller_for_session(
+            session, signed.region, token, state.authenticator.account_partition(session.account_id)
+        )
         if call is not None:
             call.claimed = claimed
         _verify(signed, parts, session.secret_access_key, now, service_name)

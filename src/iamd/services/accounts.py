@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from iamd.policy.arn import PARTITIONS
 from iamd.protocol.errors import EntityAlreadyExists, InvalidInput, NoSuchEntity
 from iamd.services import identifiers
 from iamd.services.crypto import SecretBox
@@ -37,6 +38,7 @@ class NewAccount:
     account_id: str
     email: str | None
     root: RootCredentials
+    partition: str = "aws"
 
 
 def seal_secret(box: SecretBox, access_key_id: str, secret: str) -> bytes:
@@ -57,10 +59,14 @@ def create_account(
     email: str | None = None,
     root_password: str | None = None,
     root_credentials: RootCredentials | None = None,
+    partition: str = "aws",
 ) -> NewAccount:
-    """Create an account with its root user and one root access key."""
+    """Create an account with its root user and one root access key, in ``partition``
+    (``aws`` unless said otherwise: every ARN of the account uses it)."""
     if account_id is not None and not ACCOUNT_ID_PATTERN.fullmatch(account_id):
         raise InvalidInput(f"Account id `{account_id}` must be 12 digits.")
+    if partition not in PARTITIONS:
+        raise InvalidInput(f"Partition `{partition}` is not one of {', '.join(sorted(PARTITIONS))}.")
     if root_credentials is not None:
         if not ACCESS_KEY_ID_PATTERN.fullmatch(root_credentials.access_key_id):
             raise InvalidInput("The root access key id must be 1 to 128 letters, digits or underscores.")
@@ -75,7 +81,7 @@ def create_account(
     with db.transaction() as unit:
         chosen = account_id or _free_account_id(unit, runtime)
         try:
-            unit.accounts.add(chosen, email, now)
+            unit.accounts.add(chosen, email, now, partition)
         except DuplicateKey:
             raise EntityAlreadyExists(f"Account {chosen} already exists.") from None
         if password_hash:
@@ -98,7 +104,7 @@ def create_account(
                 f"Access key {credentials.access_key_id} already exists."
             ) from None
         unit.mark_changed()
-    return NewAccount(account_id=chosen, email=email, root=credentials)
+    return NewAccount(account_id=chosen, email=email, root=credentials, partition=partition)
 
 
 def _root_key(box: SecretBox, account_id: str, credentials: RootCredentials, now: datetime) -> AccessKeyRecord:

@@ -19,8 +19,9 @@ from typing import Any
 
 from iamd import policy
 from iamd.protocol.errors import AccessDenied, InvalidParameterValue, ValidationError
-from iamd.services import arns, sessions
+from iamd.services import arns, sessions, trust_principals
 from iamd.services.authz import global_context
+from iamd.services.iam.managed_policies import account_partition
 from iamd.services.iam.tagging import validate as validate_tags
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.sts import ROLE_ARN, _check_mfa, _check_packed, _credentials, _session_policies
@@ -51,6 +52,12 @@ def assume_role(context: OperationContext, params: Params) -> Output:
         role = unit.roles.get_by_name(role_account, role_name)
         if role is None or (role.path != (match.group(3) and "/" + match.group(3) or "/")):
             raise denied
+        # The role is named as stored, in its account's partition: policies are evaluated
+        # on that ARN, never on the request's spelling of it (case, partition).
+        partition = account_partition(unit, role_account)
+        if match.group(1) != partition or partition != caller.partition:
+            raise denied
+        canonical_arn = arns.iam_arn(partition, role_account, "role", role.path, role.name)
         role_tags = dict(unit.tags.list("role", role.id))
         loaded = context.authorizer.caller_policies(unit, caller)
 
@@ -119,7 +126,9 @@ def assume_role(context: OperationContext, params: Params) -> Output:
         keys[f"aws:ResourceTag/{key}"] = value
         keys[f"iam:ResourceTag/{key}"] = value
 
-    trust = policy.parse(role.trust_policy, kind="trust", name=f"trust policy of {role.name}", max_size=None, strict=False)
+    with context.db.reading() as unit:
+        stored_trust = trust_principals.render(unit, role.trust_policy, partition)
+    trust = policy.parse(stored_trust, kind="trust", name=f"trust policy of {role.name}", max_size=None, strict=False)
     actions = ["sts:AssumeRole"]
     if new_tags or transitive:
         actions.append("sts:TagSession")
@@ -127,7 +136,8 @@ def assume_role(context: OperationContext, params: Params) -> Output:
         actions.append("sts:SetSourceIdentity")
     for action in actions:
         request = policy.Request(
-            action=action, resource=role_arn, principal=caller.arn, context=keys, resource_account=role_account,
+            action=action, resource=canonical_arn, principal=caller.arn, context=keys,
+            resource_account=role_account,
         )
         decision = policy.evaluate(
             request,

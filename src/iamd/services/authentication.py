@@ -36,9 +36,11 @@ class KeyIdentity:
     user_name: str | None
     path: str
     entity_id: str | None
+    partition: str = "aws"
 
     def caller(self, region: str) -> Caller:
-        partition = partition_for_region(region)
+        partition = self.partition
+        check_region(region, partition)
         if self.kind == "Account":
             arn = arns.root_arn(partition, self.account_id)
         else:
@@ -56,9 +58,17 @@ class KeyIdentity:
         )
 
 
-def caller_for_session(session: Session, region: str, token: str) -> Caller:
-    """The caller behind temporary credentials."""
-    partition = partition_for_region(region)
+def check_region(region: str, partition: str) -> None:
+    """Credentials of an account work only in the regions of the account's partition, as
+    an AWS key of one partition is unknown in every other: a request signed for another
+    partition's region is refused, never answered with ARNs of that partition."""
+    if partition_for_region(region) != partition:
+        raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
+
+
+def caller_for_session(session: Session, region: str, token: str, partition: str = "aws") -> Caller:
+    """The caller behind temporary credentials of an account in ``partition``."""
+    check_region(region, partition)
     account = session.account_id
     if session.kind == "AssumedRole":
         role_name = session.role_name or ""
@@ -122,6 +132,7 @@ class Authenticator:
         self._box = box
         self._watcher = watcher or StateWatcher(db)
         self._cache: dict[str, KeyIdentity] = {}
+        self._partitions: dict[str, str] = {}
         self._generation = -1
         self._lock = threading.Lock()
 
@@ -131,6 +142,7 @@ class Authenticator:
         if generation != self._generation:
             with self._lock:
                 self._cache.clear()
+                self._partitions.clear()
                 self._generation = generation
 
     def identity(self, access_key_id: str) -> KeyIdentity:
@@ -143,12 +155,27 @@ class Authenticator:
             self._cache[access_key_id] = identity
         return identity
 
+    def account_partition(self, account_id: str) -> str:
+        """The partition of an account (for temporary credentials, which name their account);
+        ``InvalidClientTokenId`` when the account no longer exists."""
+        partition = self._partitions.get(account_id)
+        if partition is None:
+            with self._db.reading() as unit:
+                account = unit.accounts.get(account_id)
+            if account is None:
+                raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
+            partition = self._partitions[account_id] = account.partition
+        return partition
+
     def _load(self, access_key_id: str) -> KeyIdentity:
         with self._db.reading() as unit:
             record = unit.access_keys.get(access_key_id)
             if record is None or record.status != "Active":
                 raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
             secret = open_secret(self._box, record)
+            account = unit.accounts.get(record.account_id)
+            if account is None:
+                raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
             if record.user_id is None:
                 return KeyIdentity(
                     access_key_id=access_key_id,
@@ -159,6 +186,7 @@ class Authenticator:
                     user_name=None,
                     path="/",
                     entity_id=None,
+                    partition=account.partition,
                 )
             user = unit.users.get(record.user_id)
             if user is None:
@@ -172,4 +200,5 @@ class Authenticator:
                 user_name=user.name,
                 path=user.path,
                 entity_id=user.id,
+                partition=account.partition,
             )

@@ -20,13 +20,13 @@ import hashlib
 import json
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib import resources
 from typing import Any
 
 from iamd import policy
-from iamd.protocol.errors import AccessDenied
+from iamd.protocol.errors import AccessDenied, InvalidInput
 from iamd.services import arns
 from iamd.services.caller import Caller
 from iamd.services.iam.attachments import effective_documents
@@ -95,6 +95,8 @@ class Target:
     account_id: str
     tags: dict[str, str]
     permissions_boundary_arn: str | None = None
+    # The request's PolicyArn as stored (for iam:PolicyARN), whatever its spelling.
+    policy_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,34 +137,38 @@ class Authorizer:
         spec = ACTIONS.get((service, operation))
         if spec is None:
             raise AccessDenied(f"No authorization rule is defined for {service}:{operation}.")
-        if caller.is_root:
-            return  # The root user's identity permissions cannot be restricted.
         with self._db.reading() as unit:
+            # Every request is resolved first, the root user's too: what a parameter names
+            # becomes the stored entity's ARN, or the request is refused as malformed.
             target = self.target(unit, caller, spec, params)
+            if caller.is_root:
+                return  # The root user's identity permissions cannot be restricted.
             if _password_self_service(unit, caller, operation, target):
                 return
             if operation == "GetDelegationRequest" and _owns_delegation_request(unit, caller, params):
                 return
             loaded = self.caller_policies(unit, caller)
-        request = policy.Request(
-            action=spec.action,
-            resource=target.arn,
-            principal=caller.arn,
-            context=request_context(context, spec, params, target, loaded.principal_tags),
-            resource_account=target.account_id,
-        )
-        decision = loaded.policies.evaluate(request)
-        if decision.allowed:
-            return
-        error = access_denied(caller, spec.action, target.arn, decision)
-        if self.enforcement == "soft":
-            log.warning(
-                "would deny",
-                extra={"request_id": context.request_id, "principal": caller.arn, "action": spec.action,
-                       "resource": target.arn, "reason": decision.explain()},
+            checks = [(spec.action, target), *further_checks(unit, caller, operation, spec, params, target)]
+        for action, resource in checks:
+            request = policy.Request(
+                action=action,
+                resource=resource.arn,
+                principal=caller.arn,
+                context=request_context(context, spec, params, resource, loaded.principal_tags),
+                resource_account=resource.account_id,
             )
-            return
-        raise error
+            decision = loaded.policies.evaluate(request)
+            if decision.allowed:
+                continue
+            error = access_denied(caller, action, resource.arn, decision)
+            if self.enforcement == "soft":
+                log.warning(
+                    "would deny",
+                    extra={"request_id": context.request_id, "principal": caller.arn, "action": action,
+                           "resource": resource.arn, "reason": decision.explain()},
+                )
+                continue
+            raise error
 
     # -- the caller's side ----------------------------------------------------------
 
@@ -203,7 +209,11 @@ class Authorizer:
                 session_policies.append(("session policy", session.policy))
             for arn in session.policy_arns:
                 ref = resolve_policy(unit, account, arn)
-                if ref is not None:
+                if ref is None:
+                    # A session policy that no longer exists allows nothing: a reference
+                    # that cannot be found narrows the session to nothing, never widens it.
+                    session_policies.append((arn, '{"Version":"2012-10-17","Statement":[]}'))
+                else:
                     session_policies.append((ref.arn, default_document(unit, ref)))
             if session.kind == "FederatedUser" and not session_policies:
                 # A federated user without a session policy has no permissions.
@@ -221,7 +231,10 @@ class Authorizer:
     # -- the resource's side --------------------------------------------------------
 
     def target(self, unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: Params) -> Target:
-        return resolve_target(unit, caller, spec, params)
+        target = resolve_target(unit, caller, spec, params)
+        if "iam:PolicyARN" in spec.keys and params.get("PolicyArn"):
+            target = replace(target, policy_arn=canonical_policy_arn(unit, caller, str(params["PolicyArn"])))
+        return target
 
 
 _PASSWORD_SELF_SERVICE = {"ChangePassword", "GetAccountPasswordPolicy"}
@@ -327,26 +340,35 @@ def resolve_target(unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: P
             path = params.get(spec.path_param) or "/"
             return Target(arns.iam_arn(partition, account, kind, path, name), account, {})
         info = unit.lookup.by_name(account, kind, name)
-        path = info.path if info else "/"
-        tags = dict(unit.tags.list(kind, info.id)) if info else {}
-        boundary = info.permissions_boundary_arn if info else None
-        return Target(arns.iam_arn(partition, account, kind, path, name), account, tags, boundary)
+        if info is None:
+            return Target(arns.iam_arn(partition, account, kind, "/", name), account, {})
+        # Names are unique whatever their case: the ARN is the stored entity's, never the
+        # request's spelling, so a Deny on `user/victim` also stops `UserName=VICTIM`.
+        tags = dict(unit.tags.list(kind, info.id))
+        return Target(
+            arns.iam_arn(partition, account, kind, info.path, info.name), account, tags,
+            info.permissions_boundary_arn,
+        )
     if kind == "policy":
         if spec.path_param is not None:
             path = params.get(spec.path_param) or "/"
             return Target(arns.iam_arn(partition, account, "policy", path, str(value)), account, {})
-        arn = str(value) if value else "*"
-        ref = resolve_policy(unit, account, arn) if value else None
-        tags = dict(unit.tags.list("policy", ref.policy_id)) if ref and not ref.aws_managed else {}
+        if not value:
+            return Target("*", account, {})
+        arn = canonical_policy_arn(unit, caller, str(value))
+        ref = resolve_policy(unit, account, arn)
         owner = arn.split(":")[4] if arn.count(":") >= 5 else account
+        tags = dict(unit.tags.list("policy", ref.policy_id)) if ref and not ref.aws_managed else {}
         return Target(arn, owner or account, tags)
     if kind in ("saml-provider", "oidc-provider") and value and str(value).startswith("arn:"):
-        return Target(str(value), str(value).split(":")[4] or account, dict(unit.tags.list(kind, str(value))))
+        arn = _in_own_partition(str(value), partition)
+        return Target(arn, arn.split(":")[4] or account, dict(unit.tags.list(kind, arn)))
     if kind == "oidc-provider" and value:
         url = str(value).removeprefix("https://").rstrip("/")
         return Target(f"arn:{partition}:iam::{account}:{kind}/{url}", account, {})
     if value and isinstance(value, str) and value.startswith("arn:"):
-        return Target(value, value.split(":")[4] or account, {})
+        arn = _in_own_partition(value, partition)
+        return Target(arn, arn.split(":")[4] or account, {})
     if kind == "federated-user" and value:
         return Target(arns.federated_user_arn(partition, account, str(value)), account, {})
     if kind in ("mfa", "saml-provider", "oidc-provider") and value:
@@ -355,6 +377,54 @@ def resolve_target(unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: P
             return Target(arns.iam_arn(partition, account, "mfa", path, str(value)), account, {})
         return Target(f"arn:{partition}:iam::{account}:{kind}/{value}", account, {})
     return Target("*", account, {})
+
+
+def canonical_policy_arn(unit: UnitOfWork, caller: Caller, arn: str) -> str:
+    """A managed policy's ARN as stored (its name's case) in the caller's partition; an ARN
+    of another partition is refused, one that names no policy is kept as given."""
+    arn = _in_own_partition(arn, caller.partition)
+    ref = resolve_policy(unit, caller.account_id, arn)
+    return arn if ref is None else f"arn:{caller.partition}:" + ref.arn.split(":", 2)[2]
+
+
+def _in_own_partition(arn: str, partition: str) -> str:
+    """An ARN parameter of another partition than the caller's account names nothing that
+    exists: refused before any policy is evaluated on its spelling."""
+    parts = arn.split(":", 2)
+    if len(parts) == 3 and parts[1] != partition:
+        raise InvalidInput(f"ARN {arn} is not valid: the account is in partition {partition}.")
+    return arn
+
+
+# Renames: AWS authorizes the operation on the entity's current ARN and on its new one.
+_RENAMES = {
+    "UpdateUser": ("user", "UserName", "NewUserName"),
+    "UpdateGroup": ("group", "GroupName", "NewGroupName"),
+    "UpdateServerCertificate": ("server-certificate", "ServerCertificateName", "NewServerCertificateName"),
+}
+
+
+def further_checks(
+    unit: UnitOfWork, caller: Caller, operation: str, spec: ActionSpec, params: Params, target: Target
+) -> list[tuple[str, Target]]:
+    """The other (action, resource) pairs a request needs beyond its own: a rename's new
+    name and path, and ``iam:PassRole`` on the role that AddRoleToInstanceProfile hands to
+    the profile (whoever can use the profile gets the role's permissions)."""
+    if operation in _RENAMES:
+        kind, _old, new_param = _RENAMES[operation]
+        new_name, new_path = params.get(new_param), params.get("NewPath")
+        if not new_name and not new_path:
+            return []
+        _arn, _sep, resource = target.arn.partition(f":{kind}")
+        current_path, _slash, current_name = resource.rpartition("/")
+        path = str(new_path) if new_path else (current_path + "/" if current_path else "/")
+        name = str(new_name) if new_name else current_name
+        arn = arns.iam_arn(caller.partition, caller.account_id, kind, path, name)
+        return [(spec.action, Target(arn, caller.account_id, {}))]
+    if operation == "AddRoleToInstanceProfile" and params.get("RoleName"):
+        role_spec = ActionSpec("iam:PassRole", "role", "RoleName", None, False, ())
+        return [("iam:PassRole", resolve_target(unit, caller, role_spec, params))]
+    return []
 
 
 # -- the request context ------------------------------------------------------------------
@@ -422,7 +492,7 @@ def request_context(
         if boundary:
             keys["iam:PermissionsBoundary"] = boundary
     if "iam:PolicyARN" in wanted and params.get("PolicyArn"):
-        keys["iam:PolicyARN"] = params["PolicyArn"]
+        keys["iam:PolicyARN"] = target.policy_arn or params["PolicyArn"]
     if "iam:AWSServiceName" in wanted and params.get("AWSServiceName"):
         keys["iam:AWSServiceName"] = params["AWSServiceName"]
     return keys

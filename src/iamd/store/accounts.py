@@ -13,9 +13,9 @@ from iamd.store.records import AccountRecord
 
 
 class AccountRepository(Repository):
-    def add(self, account_id: str, email: str | None, created_at: datetime) -> AccountRecord:
-        self._insert(schema.accounts, id=account_id, email=email, created_at=created_at)
-        return AccountRecord(id=account_id, email=email, created_at=created_at)
+    def add(self, account_id: str, email: str | None, created_at: datetime, partition: str = "aws") -> AccountRecord:
+        self._insert(schema.accounts, id=account_id, email=email, created_at=created_at, partition=partition)
+        return AccountRecord(id=account_id, email=email, created_at=created_at, partition=partition)
 
     def set_root_password(self, account_id: str, password_hash: str | None) -> None:
         t = schema.accounts
@@ -37,4 +37,4 @@ class AccountRepository(Repository):
 
 
 def _account(row: RowMapping) -> AccountRecord:
-    return AccountRecord(id=row["id"], email=row["email"], created_at=row["created_at"])
+    return AccountRecord(id=row["id"], email=row["email"], created_at=row["created_at"], partition=row["partition"])

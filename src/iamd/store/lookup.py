@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -25,6 +26,7 @@ class EntityInfo:
     name: str
     path: str
     permissions_boundary_arn: str | None = None
+    account_id: str = ""
 
 
 class LookupRepository(Repository):
@@ -35,14 +37,14 @@ class LookupRepository(Repository):
         ).mappings().first()
         if row is None:
             return None
-        return EntityInfo(kind, row["id"], row["name"], row["path"], row.get("permissions_boundary_arn"))
+        return _info(kind, row)
 
     def by_id(self, kind: str, entity_id: str) -> EntityInfo | None:
         table = _TABLES[kind]
         row = self.connection.execute(sa.select(table).where(table.c.id == entity_id)).mappings().first()
         if row is None:
             return None
-        return EntityInfo(kind, row["id"], row["name"], row["path"], row.get("permissions_boundary_arn"))
+        return _info(kind, row)
 
     def group_ids_of_user(self, user_id: str) -> list[str]:
         t = schema.group_members
@@ -55,3 +57,9 @@ class LookupRepository(Repository):
         return self.connection.execute(
             sa.select(t.c.user_id).where(t.c.access_key_id == access_key_id)
         ).scalar_one_or_none()
+
+
+def _info(kind: str, row: Any) -> EntityInfo:
+    return EntityInfo(
+        kind, row["id"], row["name"], row["path"], row.get("permissions_boundary_arn"), row["account_id"]
+    )

@@ -11,6 +11,7 @@ class AccountRecord:
     id: str
     email: str | None
     created_at: datetime
+    partition: str = "aws"
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,9 @@ accounts = Table(
     Column("email", String(320), nullable=True),
     Column("root_password_hash", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The partition the account lives in (aws, aws-cn, aws-us-gov...): every ARN of the
+    # account uses it, and requests signed for another partition's regions are refused.
+    Column("partition", String(32), nullable=False, server_default="aws"),
 )
 
 users = Table(

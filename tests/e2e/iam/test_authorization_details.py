@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer
+from tests.e2e.conftest import PartitionAccount, ACCOUNT_ID, RunningServer
 
 TRUST = {
     "Version": "2012-10-17",
@@ -225,14 +225,20 @@ def test_other_accounts_are_invisible(
     ) == ([], [], [], [])
 
 
-def test_partition(server: RunningServer, populated: dict[str, str]) -> None:
-    china = server.client("iam", region="cn-north-1")
-    details = china.get_account_authorization_details(Filter=["User"])
+def test_partition(china: PartitionAccount) -> None:
+    iam = china.client("iam")
+    policy_arn = iam.create_policy(PolicyName="ReadS3", Path="/app/", PolicyDocument=json.dumps(READ_S3))[
+        "Policy"]["Arn"]
+    iam.create_user(UserName="alice", Path="/eng/")
+    iam.attach_user_policy(UserName="alice", PolicyArn=policy_arn)
+    iam.put_user_permissions_boundary(
+        UserName="alice", PermissionsBoundary="arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    details = iam.get_account_authorization_details(Filter=["User"])
     alice = details["UserDetailList"][0]
-    assert alice["Arn"] == f"arn:aws-cn:iam::{ACCOUNT_ID}:user/eng/alice"
+    assert alice["Arn"] == f"arn:aws-cn:iam::{china.account_id}:user/eng/alice"
     assert (
         alice["AttachedManagedPolicies"][0]["PolicyArn"]
-        == f"arn:aws-cn:iam::{ACCOUNT_ID}:policy/app/ReadS3"
+        == f"arn:aws-cn:iam::{china.account_id}:policy/app/ReadS3"
     )
     assert (
         alice["PermissionsBoundary"]["PermissionsBoundaryArn"]

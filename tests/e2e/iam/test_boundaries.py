@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of
+from tests.e2e.conftest import PartitionAccount, ACCOUNT_ID, RunningServer, error_of
 
 TEXT = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
 TRUST = json.dumps({
@@ -79,12 +79,14 @@ def test_boundary_errors(iam: Any, kind: str) -> None:
     assert boundary_of(iam, kind, "e") is None
 
 
-def test_boundary_in_other_partition_is_stored_once(server: RunningServer) -> None:
-    iam_cn = server.client("iam", region="cn-north-1")
+def test_boundary_in_other_partition_is_stored_once(china: PartitionAccount) -> None:
+    iam_cn = china.client("iam")
     iam_cn.create_user(UserName="cn-user")
     iam_cn.put_user_permissions_boundary(UserName="cn-user", PermissionsBoundary="arn:aws-cn:iam::aws:policy/ReadOnlyAccess")
-    assert server.client("iam").get_policy(PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")["Policy"][
+    assert iam_cn.get_policy(PolicyArn="arn:aws-cn:iam::aws:policy/ReadOnlyAccess")["Policy"][
         "PermissionsBoundaryUsageCount"] == 1
+    assert iam_cn.get_user(UserName="cn-user")["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == (
+        "arn:aws-cn:iam::aws:policy/ReadOnlyAccess")
 
 
 def test_service_linked_role_boundary_is_protected(iam: Any) -> None:

@@ -89,10 +89,11 @@ def test_get_instance_profile_missing(iam: Any) -> None:
     assert error_of(iam.get_instance_profile, InstanceProfileName="nope") == missing("nope")
 
 
-def test_instance_profile_arn_follows_partition(server: RunningServer, iam: Any) -> None:
-    iam.create_instance_profile(InstanceProfileName="web")
-    profile = server.client("iam", region="us-gov-west-1").get_instance_profile(InstanceProfileName="web")
-    assert profile["InstanceProfile"]["Arn"] == f"arn:aws-us-gov:iam::{ACCOUNT_ID}:instance-profile/web"
+def test_instance_profile_arn_follows_partition(server: RunningServer) -> None:
+    gov = server.account_in("aws-us-gov", "us-gov-west-1")
+    gov.client("iam").create_instance_profile(InstanceProfileName="web")
+    profile = gov.client("iam").get_instance_profile(InstanceProfileName="web")
+    assert profile["InstanceProfile"]["Arn"] == f"arn:aws-us-gov:iam::{gov.account_id}:instance-profile/web"
 
 
 # -- ListInstanceProfiles / ListInstanceProfilesForRole ----------------------------------------------

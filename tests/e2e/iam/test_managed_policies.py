@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of, start_server, stop_server
+from tests.e2e.conftest import PartitionAccount, ACCOUNT_ID, RunningServer, error_of, start_server, stop_server
 
 DOCUMENT = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
 TEXT = json.dumps(DOCUMENT)
@@ -102,10 +102,10 @@ def test_get_policy_missing_and_invalid(server: RunningServer, iam: Any) -> None
     assert other_iam.list_policies(Scope="Local")["Policies"] == []
 
 
-def test_get_policy_in_other_partition(server: RunningServer) -> None:
-    iam_cn = server.client("iam", region="cn-north-1")
+def test_get_policy_in_other_partition(china: PartitionAccount) -> None:
+    iam_cn = china.client("iam")
     created = iam_cn.create_policy(PolicyName="Cn", PolicyDocument=TEXT)["Policy"]
-    assert created["Arn"] == f"arn:aws-cn:iam::{ACCOUNT_ID}:policy/Cn"
+    assert created["Arn"] == f"arn:aws-cn:iam::{china.account_id}:policy/Cn"
     assert iam_cn.get_policy(PolicyArn=created["Arn"])["Policy"]["PolicyName"] == "Cn"
     admin = iam_cn.get_policy(PolicyArn="arn:aws-cn:iam::aws:policy/AdministratorAccess")["Policy"]
     assert admin["Arn"] == "arn:aws-cn:iam::aws:policy/AdministratorAccess"

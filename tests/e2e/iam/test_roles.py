@@ -13,7 +13,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of, start_server, stop_server
+from tests.e2e.conftest import PartitionAccount, ACCOUNT_ID, RunningServer, error_of, start_server, stop_server
 
 TRUST = {
     "Version": "2012-10-17",
@@ -179,10 +179,11 @@ def test_create_role_with_permissions_boundary(iam: Any) -> None:
     assert "PermissionsBoundary" not in iam.list_roles()["Roles"][0]
 
 
-def test_create_role_with_aws_managed_boundary(server: RunningServer, iam: Any) -> None:
+def test_create_role_with_aws_managed_boundary(china: PartitionAccount, iam: Any) -> None:
     create(iam, "bounded", PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess")
-    # Stored once, shown in the caller's partition.
-    role = server.client("iam", region="cn-north-1").get_role(RoleName="bounded")["Role"]
+    # Stored once, shown in the account's partition.
+    create(china.client("iam"), "bounded", PermissionsBoundary="arn:aws-cn:iam::aws:policy/ReadOnlyAccess")
+    role = china.client("iam").get_role(RoleName="bounded")["Role"]
     assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == "arn:aws-cn:iam::aws:policy/ReadOnlyAccess"
     service_policy = "arn:aws:iam::aws:policy/aws-service-role/AutoScalingServiceRolePolicy"
     assert error_of(create, iam=iam, name="x", PermissionsBoundary=service_policy) == (
@@ -222,10 +223,10 @@ def test_get_role_missing(iam: Any) -> None:
     assert error_of(iam.get_role, RoleName="nope") == ("NoSuchEntity", 404, "The role with name nope cannot be found.")
 
 
-def test_get_role_arn_follows_partition(server: RunningServer, iam: Any) -> None:
-    create(iam, "app")
-    role = server.client("iam", region="cn-north-1").get_role(RoleName="app")["Role"]
-    assert role["Arn"] == f"arn:aws-cn:iam::{ACCOUNT_ID}:role/app"
+def test_get_role_arn_follows_partition(china: PartitionAccount) -> None:
+    create(china.client("iam"), "app")
+    role = china.client("iam").get_role(RoleName="app")["Role"]
+    assert role["Arn"] == f"arn:aws-cn:iam::{china.account_id}:role/app"
 
 
 def test_list_roles(iam: Any) -> None:

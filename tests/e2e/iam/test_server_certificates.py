@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of
+from tests.e2e.conftest import PartitionAccount, ACCOUNT_ID, RunningServer, error_of
 
 NOT_AFTER = dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
 
@@ -398,10 +398,9 @@ def test_other_accounts_do_not_see_certificates(server: RunningServer, iam: Any)
     assert metadata["Arn"] == f"arn:aws:iam::{created['account_id']}:server-certificate/web"
 
 
-def test_partition_in_arn(server: RunningServer) -> None:
-    china = server.client("iam", region="cn-north-1")
-    arn = upload(china, "web")["ServerCertificateMetadata"]["Arn"]
-    assert arn == f"arn:aws-cn:iam::{ACCOUNT_ID}:server-certificate/web"
+def test_partition_in_arn(china: PartitionAccount) -> None:
+    arn = upload(china.client("iam"), "web")["ServerCertificateMetadata"]["Arn"]
+    assert arn == f"arn:aws-cn:iam::{china.account_id}:server-certificate/web"
 
 
 def test_aws_cli_upload_and_list(server: RunningServer, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of, start_server, stop_server
+from tests.e2e.conftest import PartitionAccount, ACCOUNT_ID, RunningServer, error_of, start_server, stop_server
 from tests.e2e.iam.test_user_credentials import certificate, openssh, rsa_key
 
 POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
@@ -124,11 +124,11 @@ def test_get_user_without_name_as_a_user(server: RunningServer, iam: Any) -> Non
     assert own["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:user/ops/carol"
 
 
-def test_arns_follow_the_partition(server: RunningServer) -> None:
-    iam = server.client("iam", region="cn-north-1")
+def test_arns_follow_the_accounts_partition(china: PartitionAccount) -> None:
+    iam = china.client("iam")
     user = iam.create_user(UserName="li")["User"]
-    assert user["Arn"] == f"arn:aws-cn:iam::{ACCOUNT_ID}:user/li"
-    assert server.client("iam").get_user(UserName="li")["User"]["Arn"].startswith("arn:aws:")
+    assert user["Arn"] == f"arn:aws-cn:iam::{china.account_id}:user/li"
+    assert iam.get_user(UserName="li")["User"]["Arn"] == user["Arn"]
 
 
 def test_list_users_paths_and_pages(iam: Any) -> None:

@@ -77,12 +77,15 @@ def test_resolve_policy(db: Database) -> None:
         unit.policies.add(_policy("ANPA1", "Mine", "/team/"), DOC)
         unit.policies.add(_policy("ANPA2", "Theirs", account=OTHER), DOC)
     with db.reading() as unit:
-        ref = resolve_policy(unit, ACCOUNT, f"arn:aws-cn:iam::{ACCOUNT}:policy/team/Mine")
+        ref = resolve_policy(unit, ACCOUNT, f"arn:aws:iam::{ACCOUNT}:policy/team/MINE")
         assert ref is not None and not ref.aws_managed
+        # The account is in the aws partition: an ARN of another partition names nothing.
+        assert resolve_policy(unit, ACCOUNT, f"arn:aws-cn:iam::{ACCOUNT}:policy/team/Mine") is None
         assert (ref.arn, ref.policy_id, ref.default_version_id) == (f"arn:aws:iam::{ACCOUNT}:policy/team/Mine", "ANPA1", "v1")
         assert resolve_policy(unit, ACCOUNT, f"arn:aws:iam::{ACCOUNT}:policy/Mine") is None  # wrong path
         assert resolve_policy(unit, ACCOUNT, f"arn:aws:iam::{OTHER}:policy/Theirs") is None  # another account's
-        aws = resolve_policy(unit, OTHER, "arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess")
+        assert resolve_policy(unit, OTHER, "arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess") is None
+        aws = resolve_policy(unit, OTHER, "arn:aws:iam::aws:policy/ReadOnlyAccess")
         assert aws is not None and aws.aws_managed and aws.arn == "arn:aws:iam::aws:policy/ReadOnlyAccess"
         assert resolve_policy(unit, ACCOUNT, "arn:aws:iam::aws:policy/NoSuchThing") is None
         assert resolve_policy(unit, ACCOUNT, "garbage") is None

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from iamd.protocol.errors import InvalidInput
-from iamd.services import arns
+from iamd.services import arns, trust_principals
 from iamd.services.iam import managed_policies
 from iamd.services.iam.common import arn_in_partition
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
+from iamd.store import UnitOfWork
 from iamd.store.summary import EntityRow, PolicyRow, SummaryRepository, VersionRow
 
 ALL_FILTERS = ("User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPolicy")
@@ -136,6 +137,9 @@ def _roles(
     details = []
     for row in rows:
         role_arn = _arn(context, "role", row)
+        trust = row.trust_policy or ""
+        if trust_principals.names_unique_ids(trust):
+            trust = trust_principals.render(UnitOfWork(reader.connection), trust, context.caller.partition)
         # An instance profile holds at most one role: the one being described.
         role_in_profile: dict[str, Any] = {
             "Path": row.path,
@@ -143,7 +147,7 @@ def _roles(
             "RoleId": row.id,
             "Arn": role_arn,
             "CreateDate": row.created_at,
-            "AssumeRolePolicyDocument": row.trust_policy,
+            "AssumeRolePolicyDocument": trust,
         }
         instance_profiles = []
         for profile in profiles[row.id]:
@@ -175,7 +179,7 @@ def _roles(
             "RoleId": row.id,
             "Arn": role_arn,
             "CreateDate": row.created_at,
-            "AssumeRolePolicyDocument": row.trust_policy,
+            "AssumeRolePolicyDocument": trust,
             "InstanceProfileList": instance_profiles,
             "RolePolicyList": _inline(inline[row.id]),
             "AttachedManagedPolicies": _attached(context, attached[row.id]),

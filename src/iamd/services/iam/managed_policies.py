@@ -108,6 +108,7 @@ class PolicyArn:
     account: str
     path: str
     name: str
+    partition: str = "aws"
 
 
 def parse_policy_arn(arn: str) -> PolicyArn | None:
@@ -123,7 +124,7 @@ def parse_policy_arn(arn: str) -> PolicyArn | None:
     path, name = rest[:cut], rest[cut:]
     if not name or not parts[4]:
         return None
-    return PolicyArn(parts[4], path, name)
+    return PolicyArn(parts[4], path, name, parts[1])
 
 
 def check_arn(arn: str) -> None:
@@ -141,10 +142,16 @@ def resolve_policy(unit: UnitOfWork, account_id: str, arn: str) -> PolicyRef | N
     """The managed policy an ARN names, visible from ``account_id``, or None.
 
     Customer managed policies are visible only in their own account; AWS managed
-    policies (``arn:aws:iam::aws:policy/...``) everywhere. ARNs of any partition match.
+    policies (``arn:aws:iam::aws:policy/...``) everywhere. Only ARNs of the account's own
+    partition name anything, as an ARN of another partition names a policy that does not
+    exist there. The reference carries the policy's ARN as stored (its name's own case, in
+    the ``aws`` partition), whatever spelling found it.
     """
     parsed = parse_policy_arn(arn)
     if parsed is None:
+        return None
+    partition = account_partition(unit, account_id)
+    if parsed.partition != partition:
         return None
     if parsed.account == AWS_ACCOUNT:
         entry = catalogue().get(parsed.name)
@@ -159,10 +166,15 @@ def resolve_policy(unit: UnitOfWork, account_id: str, arn: str) -> PolicyRef | N
     return _ref(record)
 
 
+def account_partition(unit: UnitOfWork, account_id: str) -> str:
+    account = unit.accounts.get(account_id)
+    return account.partition if account is not None else "aws"
+
+
 def _ref(record: ManagedPolicyRecord) -> PolicyRef:
     return PolicyRef(
-        customer_arn(record.account_id, record.path, record.name), record.name, record.path, record.id, False,
-        record.default_version_id,
+        customer_arn(record.account_id, record.path, record.name), record.name, record.path,
+        record.id, False, record.default_version_id,
     )
 
 

@@ -19,7 +19,7 @@ from iamd.protocol.errors import (
     NoSuchEntity,
     PolicyNotAttachable,
 )
-from iamd.services import arns, identifiers
+from iamd.services import arns, identifiers, trust_principals
 from iamd.services.iam import common, documents, managed_policies, tagging
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
@@ -41,8 +41,17 @@ def _base_shape(context: OperationContext, role: RoleRecord) -> dict[str, Any]:
         "RoleId": role.id,
         "Arn": arns.iam_arn(context.caller.partition, role.account_id, "role", role.path, role.name),
         "CreateDate": role.created_at,
-        "AssumeRolePolicyDocument": role.trust_policy,
+        "AssumeRolePolicyDocument": shown_trust_policy(context, role),
     }
+
+
+def shown_trust_policy(context: OperationContext, role: RoleRecord) -> str:
+    """The trust policy as AWS shows it: ARNs of principals that exist, the unique ids of
+    those deleted since (see ``trust_principals``)."""
+    if not trust_principals.names_unique_ids(role.trust_policy):
+        return role.trust_policy
+    with context.db.reading() as unit:
+        return trust_principals.render(unit, role.trust_policy, context.caller.partition)
 
 
 def _boundary_shape(context: OperationContext, role: RoleRecord) -> dict[str, str] | None:
@@ -177,6 +186,7 @@ def create_role(context: OperationContext, params: Params) -> Output:
     tagging.validate(tags)
     account_id = context.caller.account_id
     with context.db.transaction() as unit:
+        document = trust_principals.bind(unit, document)
         role = RoleRecord(
             id=identifiers.unique_id("role", context.runtime.random_bytes),
             account_id=account_id,
@@ -275,7 +285,7 @@ def update_assume_role_policy(context: OperationContext, params: Params) -> Outp
         role = get_role(context, unit, params["RoleName"])
         ensure_modifiable(role)
         check_trust_policy(context, document)
-        unit.roles.update(role.id, trust_policy=document)
+        unit.roles.update(role.id, trust_policy=trust_principals.bind(unit, document))
         unit.mark_changed()
     return None
 
