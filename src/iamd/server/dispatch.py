@@ -34,14 +34,14 @@ from iamd.protocol.errors import (
 )
 from iamd.protocol.json_protocol import API_VERSIONS as JSON_SERVICES
 from iamd.protocol.json_protocol import JsonProtocolError, JsonService, load_json_service
+from iamd.server.operations import handler_for
 from iamd.server.state import ServerState
-from iamd.services import cloudtrail, sessions  # noqa: F401  (cloudtrail registers LookupEvents)
+from iamd.services import sessions
 from iamd.services.audit import ApiCall
 from iamd.services.authentication import caller_for_session
 from iamd.services.caller import Caller
-from iamd.services.federation.api import PRINCIPAL_TYPES, UNSIGNED_ACTIONS
-from iamd.services.federation.role_session import unsigned_caller
-from iamd.services.operations import OperationContext, handler_for
+from iamd.services.federation.role_session import PRINCIPAL_TYPES, UNSIGNED_ACTIONS, unsigned_caller
+from iamd.services.operations import OperationContext
 
 log = logging.getLogger("iamd.request")
 

@@ -28,7 +28,7 @@ from typing import Any
 from iamd import policy
 from iamd.protocol.errors import AccessDenied
 from iamd.services import arns
-from iamd.services.caller import Caller
+from iamd.services.caller import Caller, CallerPolicies
 from iamd.services.iam.attachments import effective_documents
 from iamd.services.iam.common import arn_for_storage
 from iamd.services.iam.managed_policies import default_document, resolve_policy
@@ -95,17 +95,6 @@ class Target:
     account_id: str
     tags: dict[str, str]
     permissions_boundary_arn: str | None = None
-
-
-@dataclass(frozen=True)
-class CallerPolicies:
-    """A caller's compiled policies, cached until the stored state changes."""
-
-    policies: policy.PolicySet
-    principal_tags: dict[str, str]
-    identity: tuple[policy.Policy, ...] = ()
-    boundary: policy.Policy | None = None
-    session: tuple[policy.Policy, ...] = ()
 
 
 def _fingerprint(*parts: Any) -> str:

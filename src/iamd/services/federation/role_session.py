@@ -24,6 +24,10 @@ from iamd.services.operations import OperationContext, Params
 from iamd.services.sts import ROLE_ARN, _check_packed, _credentials, _session_policies
 from iamd.store.roles import RoleRecord
 
+# STS operations a caller makes without credentials: the token or assertion authenticates.
+UNSIGNED_ACTIONS = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
+PRINCIPAL_TYPES = {"AssumeRoleWithWebIdentity": "WebIdentityUser", "AssumeRoleWithSAML": "SAMLUser"}
+
 
 def unsigned_caller(kind: str, region: str = "us-east-1") -> Caller:
     """The caller of an unsigned federation call: nobody yet, until the token says who."""
