@@ -20,9 +20,9 @@ from iamd.protocol.errors import (
 )
 from iamd.services import arns, sessions
 from iamd.services.caller import Caller
-from iamd.services.iam.managed_policies import resolve_policy
 from iamd.services.iam.tagging import validate as validate_tags
 from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.policy_sources import resolve_policy
 
 ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):role/(?:(.*/))?([\w+=,.@-]+)")
 CHAINED_MAX_SECONDS = 3600

@@ -32,18 +32,20 @@ from typing import Any
 from iamd import policy
 from iamd.protocol.errors import InvalidInput, NoSuchEntity
 from iamd.services import arns
-from iamd.services.authz import ACTIONS, entity_policies
-from iamd.services.iam.attachments import effective_documents
-from iamd.services.iam.common import arn_in_partition, no_such_entity, paged
-from iamd.services.iam.managed_policies import (
+from iamd.services.arns import arn_in_partition
+from iamd.services.authz import ACTIONS
+from iamd.services.iam.common import no_such_entity, paged
+from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.paging import page_sorted
+from iamd.services.policy_sources import (
     PolicyRef,
     catalogue,
     default_document,
+    effective_documents,
+    entity_policies,
     not_found,
-    page_sorted,
     resolve_policy,
 )
-from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.store import UnitOfWork
 from iamd.store.reports import LastAccess, ReportRepository
 

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from iamd.protocol.errors import InvalidInput
-from iamd.services import arns
-from iamd.services.iam import managed_policies
-from iamd.services.iam.common import arn_in_partition
+from iamd.services import arns, policy_sources
+from iamd.services.arns import arn_in_partition
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
 from iamd.store.summary import EntityRow, PolicyRow, SummaryRepository, VersionRow
@@ -244,10 +243,10 @@ def _aws_policies(
     """
     attachments = reader.attachment_counts(context.caller.account_id, stored_arns)
     boundaries = reader.boundary_counts(context.caller.account_id, stored_arns)
-    known = managed_policies.catalogue()
+    known = policy_sources.catalogue()
     details = []
     for stored in stored_arns:
-        parsed = managed_policies.parse_policy_arn(stored)
+        parsed = policy_sources.parse_policy_arn(stored)
         entry = known.get(parsed.name) if parsed is not None else None
         if parsed is None or entry is None or entry.path != parsed.path:
             continue  # A policy AWS has since withdrawn from the catalogue.

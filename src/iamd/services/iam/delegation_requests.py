@@ -30,7 +30,7 @@ from iamd.protocol.errors import (
     InvalidInput,
     NoSuchEntity,
 )
-from iamd.services.iam import common
+from iamd.services import arns
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
 from iamd.store import DuplicateKey
@@ -104,7 +104,7 @@ def _require_state(record: DelegationRequestRecord, now: datetime, allowed: set[
 
 
 def _caller_arn(context: OperationContext) -> str:
-    return common.arn_for_storage(context.caller.arn)
+    return arns.arn_for_storage(context.caller.arn)
 
 
 def _change(repo: DelegationRequestRepository, record: DelegationRequestRecord, **values: Any) -> None:
@@ -132,8 +132,8 @@ def request_shape(context: OperationContext, record: DelegationRequestRecord) ->
     optional = {
         "OwnerAccountId": record.owner_account_id,
         "RequestMessage": record.request_message,
-        "OwnerId": common.arn_in_partition(record.owner_id, partition) if record.owner_id else None,
-        "ApproverId": common.arn_in_partition(record.approver_id, partition) if record.approver_id else None,
+        "OwnerId": arns.arn_in_partition(record.owner_id, partition) if record.owner_id else None,
+        "ApproverId": arns.arn_in_partition(record.approver_id, partition) if record.approver_id else None,
         "RedirectUrl": record.redirect_url,
         "Notes": record.notes,
         "RejectionReason": record.rejection_reason,
@@ -146,7 +146,7 @@ def _permissions(params: Params) -> str:
     given = params["Permissions"]
     permissions: dict[str, Any] = {}
     if given.get("PolicyTemplateArn") is not None:
-        permissions["PolicyTemplateArn"] = common.arn_for_storage(given["PolicyTemplateArn"])
+        permissions["PolicyTemplateArn"] = arns.arn_for_storage(given["PolicyTemplateArn"])
     if given.get("Parameters") is not None:
         permissions["Parameters"] = [dict(parameter) for parameter in given["Parameters"]]
     return json.dumps(permissions, sort_keys=True)
@@ -212,7 +212,7 @@ def get_delegation_request(context: OperationContext, params: Params) -> Output:
 @operation("iam", "ListDelegationRequests")
 def list_delegation_requests(context: OperationContext, params: Params) -> Output:
     owner_id = params.get("OwnerId")
-    stored_owner = common.arn_for_storage(owner_id) if owner_id else None
+    stored_owner = arns.arn_for_storage(owner_id) if owner_id else None
     with context.db.reading() as unit:
         repo = DelegationRequestRepository(unit.connection)
         items, marker = page(
