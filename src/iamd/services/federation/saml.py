@@ -49,7 +49,7 @@ from iamd.services.federation.role_session import FederatedRequest, denied, issu
 from iamd.services.federation.saml_xml import NS, SamlXmlError, parse, parse_instant, read_metadata
 from iamd.services.iam.tagging import validate as validate_tags
 from iamd.services.operations import OperationContext, Output, Params, operation
-from iamd.services.sts import ROLE_ARN
+from iamd.services.session_issue import ROLE_ARN
 from iamd.store.identity_providers import IdentityProviderRepository
 
 ACTION = "sts:AssumeRoleWithSAML"

@@ -35,7 +35,7 @@ from iamd.services.federation.oidc_providers import provider_arn
 from iamd.services.federation.role_session import FederatedRequest, issue
 from iamd.services.iam.tagging import validate as validate_tags
 from iamd.services.operations import OperationContext, Output, Params, operation
-from iamd.services.sts import ROLE_ARN
+from iamd.services.session_issue import ROLE_ARN
 from iamd.store.identity_providers import IdentityProviderRepository
 
 ACTION = "sts:AssumeRoleWithWebIdentity"
