@@ -232,9 +232,7 @@ def _password_self_service(unit: UnitOfWork, caller: Caller, operation: str, tar
 
 def _owns_delegation_request(unit: UnitOfWork, caller: Caller, params: Params) -> bool:
     """AWS gives a delegation request's owner a default permission to get it."""
-    from iamd.store.delegations import DelegationRequestRepository
-
-    record = DelegationRequestRepository(unit.connection).get(str(params.get("DelegationRequestId", "")))
+    record = unit.delegations.get(str(params.get("DelegationRequestId", "")))
     return record is not None and record.owner_id == arn_for_storage(caller.arn)
 
 

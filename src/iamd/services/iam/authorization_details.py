@@ -280,7 +280,7 @@ def get_account_authorization_details(context: OperationContext, params: Params)
     wanted = set(params.get("Filter") or ALL_FILTERS)
     account_id = context.caller.account_id
     with context.db.reading() as unit:
-        reader = SummaryRepository(unit.connection)
+        reader = unit.summary
         aws_arns: list[str] | None = None
 
         def aws_managed(after: str | None, limit: int) -> list[str]:

@@ -184,7 +184,7 @@ def create_delegation_request(context: OperationContext, params: Params) -> Outp
     )
     with context.db.transaction() as unit:
         try:
-            DelegationRequestRepository(unit.connection).add(record)
+            unit.delegations.add(record)
         except DuplicateKey:
             raise EntityAlreadyExists(
                 f"A delegation request with requestor workflow id {params['RequestorWorkflowId']} already exists."
@@ -198,7 +198,7 @@ def create_delegation_request(context: OperationContext, params: Params) -> Outp
 @operation("iam", "GetDelegationRequest")
 def get_delegation_request(context: OperationContext, params: Params) -> Output:
     with context.db.reading() as unit:
-        record = _load(context, DelegationRequestRepository(unit.connection), params["DelegationRequestId"])
+        record = _load(context, unit.delegations, params["DelegationRequestId"])
     output: dict[str, Any] = {"DelegationRequest": request_shape(context, record)}
     if params.get("DelegationPermissionCheck"):
         # The policy template behind PolicyTemplateArn is partner content registered with
@@ -214,7 +214,7 @@ def list_delegation_requests(context: OperationContext, params: Params) -> Outpu
     owner_id = params.get("OwnerId")
     stored_owner = arns.arn_for_storage(owner_id) if owner_id else None
     with context.db.reading() as unit:
-        repo = DelegationRequestRepository(unit.connection)
+        repo = unit.delegations
         items, marker = page(
             params,
             lambda after, limit: repo.list_owned(context.caller.account_id, stored_owner, after, limit),
@@ -234,7 +234,7 @@ def associate_delegation_request(context: OperationContext, params: Params) -> O
     request_id = params["DelegationRequestId"]
     now = context.runtime.now()
     with context.db.transaction() as unit:
-        repo = DelegationRequestRepository(unit.connection)
+        repo = unit.delegations
         record = _load(context, repo, request_id)
         if record.owner_account_id not in (None, context.caller.account_id):
             raise _not_found(request_id)
@@ -256,7 +256,7 @@ def associate_delegation_request(context: OperationContext, params: Params) -> O
 def update_delegation_request(context: OperationContext, params: Params) -> Output:
     now = context.runtime.now()
     with context.db.transaction() as unit:
-        repo = DelegationRequestRepository(unit.connection)
+        repo = unit.delegations
         record = _load_owned(context, repo, params["DelegationRequestId"])
         _require_state(record, now, {ASSIGNED, PENDING_APPROVAL}, "update")
         values: dict[str, Any] = {"state": PENDING_APPROVAL, "updated_at": now}
@@ -270,7 +270,7 @@ def update_delegation_request(context: OperationContext, params: Params) -> Outp
 def accept_delegation_request(context: OperationContext, params: Params) -> Output:
     now = context.runtime.now()
     with context.db.transaction() as unit:
-        repo = DelegationRequestRepository(unit.connection)
+        repo = unit.delegations
         record = _load_owned(context, repo, params["DelegationRequestId"])
         _require_state(record, now, {ASSIGNED, PENDING_APPROVAL}, "accept")
         _change(repo, record, state=ACCEPTED, approver_id=_caller_arn(context), updated_at=now)
@@ -281,7 +281,7 @@ def accept_delegation_request(context: OperationContext, params: Params) -> Outp
 def reject_delegation_request(context: OperationContext, params: Params) -> Output:
     now = context.runtime.now()
     with context.db.transaction() as unit:
-        repo = DelegationRequestRepository(unit.connection)
+        repo = unit.delegations
         record = _load_owned(context, repo, params["DelegationRequestId"])
         _require_state(record, now, {ASSIGNED, PENDING_APPROVAL, ACCEPTED}, "reject")
         values: dict[str, Any] = {"state": REJECTED, "updated_at": now, "expires_at": now + REJECTED_LIFETIME}
@@ -295,7 +295,7 @@ def reject_delegation_request(context: OperationContext, params: Params) -> Outp
 def send_delegation_token(context: OperationContext, params: Params) -> Output:
     now = context.runtime.now()
     with context.db.transaction() as unit:
-        repo = DelegationRequestRepository(unit.connection)
+        repo = unit.delegations
         record = _load_owned(context, repo, params["DelegationRequestId"])
         _require_state(record, now, {ACCEPTED}, "send the token of")
         if record.only_send_by_owner and record.owner_id != _caller_arn(context):
