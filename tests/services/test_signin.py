@@ -182,13 +182,6 @@ def test_lockout_after_five_failures_grows_exponentially(db: Database, runtime: 
     assert profile is not None and profile.failed_attempts == 0 and profile.locked_until is None
 
 
-def test_lockout_durations() -> None:
-    assert signin.lockout_duration(4) is None
-    assert signin.lockout_duration(5) == timedelta(minutes=15)
-    assert signin.lockout_duration(7) == timedelta(minutes=60)
-    assert signin.lockout_duration(500) == timedelta(hours=24)
-
-
 def test_an_administrator_reset_ends_a_lockout(db: Database, runtime: Runtime, account: str) -> None:
     user_id = add_user(db, runtime)
     for _ in range(5):

@@ -23,8 +23,9 @@ from iamd.store.aliases import AliasRepository
 from iamd.store.attachments import AttachmentRepository
 from iamd.store.audit import AuditRepository
 from iamd.store.credentials import CredentialRepository
+from iamd.store.delegations import DelegationRequestRepository
 from iamd.store.groups import GroupRepository
-from iamd.store.identity_providers import IdentityProviderRepository  # noqa: F401  (registers its tables)
+from iamd.store.identity_providers import IdentityProviderRepository
 from iamd.store.inline_policies import InlinePolicyRepository
 from iamd.store.instance_profiles import InstanceProfileRepository
 from iamd.store.lookup import LookupRepository
@@ -32,9 +33,11 @@ from iamd.store.meta import StoreMetaRepository
 from iamd.store.mfa import MfaRepository
 from iamd.store.passwords import PasswordRepository
 from iamd.store.policies import PolicyRepository
+from iamd.store.reports import ReportRepository
 from iamd.store.roles import RoleRepository
 from iamd.store.server_certificates import ServerCertificateRepository
 from iamd.store.settings import SettingRepository
+from iamd.store.summary import SummaryRepository
 from iamd.store.tags import TagRepository
 from iamd.store.users import UserRepository
 
@@ -71,6 +74,10 @@ class UnitOfWork:
         self.settings = SettingRepository(connection)
         self.mfa = MfaRepository(connection)
         self.passwords = PasswordRepository(connection)
+        self.identity_providers = IdentityProviderRepository(connection)
+        self.delegations = DelegationRequestRepository(connection)
+        self.reports = ReportRepository(connection)
+        self.summary = SummaryRepository(connection)
         self.audit = AuditRepository(connection)
         self.meta = StoreMetaRepository(connection)
         self._dirty = False

@@ -49,7 +49,7 @@ def not_found(arn: str) -> NoSuchEntity:
 
 
 def _repo(unit: UnitOfWork) -> IdentityProviderRepository:
-    return IdentityProviderRepository(unit.connection)
+    return unit.identity_providers
 
 
 def _get(unit: UnitOfWork, context: OperationContext, arn: str) -> OidcProviderRecord:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from iamd.protocol.errors import NoSuchEntity, PolicyNotAttachable
 from iamd.services.iam.attachments import check_modifiable, require_entity
-from iamd.services.iam.managed_policies import SERVICE_ROLE_PATH, check_arn, resolve_policy
 from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.policy_sources import SERVICE_ROLE_PATH, check_arn, resolve_policy
 
 _NAME_PARAM = {"user": "UserName", "role": "RoleName"}
 

@@ -12,8 +12,8 @@ from iamd.services.iam import documents
 from iamd.services.iam.attachments import check_modifiable, require_entity
 from iamd.services.iam.common import paged
 from iamd.services.iam.documents import size_without_whitespace
-from iamd.services.iam.managed_policies import page_sorted
 from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.paging import page_sorted
 
 _NAME_PARAM = {"user": "UserName", "group": "GroupName", "role": "RoleName"}
 

@@ -22,6 +22,7 @@ from iamd.protocol.errors import (
     NoSuchEntity,
     ValidationError,
 )
+from iamd.services import lockout
 from iamd.services.iam import common, password_policy, users
 from iamd.services.iam.password_policy import EffectivePolicy
 from iamd.services.operations import OperationContext, Output, Params, operation
@@ -209,8 +210,6 @@ def change_user_password(
     guessing oracle as the sign-in page). Under a policy with ``HardExpiry`` an expired
     password can only be reset by an administrator.
     """
-    from iamd.services import signin  # the lockout rules live with sign-in
-
     with db.reading() as unit:
         profile = unit.passwords.get_profile(user.id)
         if profile is None:
@@ -219,11 +218,11 @@ def change_user_password(
         identities = password_policy.account_identities(unit, user.account_id)
         previous = previous_hashes(unit, profile, policy)
     now = runtime.now()
-    if signin.locked(profile, now):
-        signin.burn(old_password)
+    if lockout.locked(profile, now):
+        lockout.burn(old_password)
         raise wrong_old(WRONG_OLD_PASSWORD)
     if not password_matches(profile.password_hash, old_password):
-        signin.record_failure(db, runtime, profile.id)
+        lockout.record_failure(db, runtime, profile.id)
         raise wrong_old(WRONG_OLD_PASSWORD)
     if policy.hard_expiry and policy.expired(profile, now) and not allow_expired:
         raise AccessDenied(HARD_EXPIRED)

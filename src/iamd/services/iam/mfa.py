@@ -95,7 +95,7 @@ def verify_code(
     valid within one time step of ``now`` and later than the last code accepted (else
     ``InvalidMfaCode``). Call it inside a transaction: it records the accepted step.
     """
-    device = unit.mfa.get(common.arn_for_storage(serial_number))
+    device = unit.mfa.get(arns.arn_for_storage(serial_number))
     if device is None or device.account_id != account_id or not _owned_by(device, user_id):
         raise UnknownMfaDevice()
     if device.kind != VIRTUAL or device.seed_sealed is None:
@@ -150,12 +150,12 @@ def no_such_device(serial_number: str) -> NoSuchEntity:
 
 
 def _serial(context: OperationContext, device: MfaDeviceRecord) -> str:
-    return common.arn_in_partition(device.serial_number, context.caller.partition)
+    return arns.arn_in_partition(device.serial_number, context.caller.partition)
 
 
 def _find_device(context: OperationContext, unit: UnitOfWork, serial_number: str) -> MfaDeviceRecord:
     """The caller's account's device with that serial number, or ``NoSuchEntity``."""
-    device = unit.mfa.get(common.arn_for_storage(serial_number))
+    device = unit.mfa.get(arns.arn_for_storage(serial_number))
     if device is None or device.account_id != context.caller.account_id:
         raise no_such_device(serial_number)
     return device
@@ -225,7 +225,7 @@ def create_virtual_mfa_device(context: OperationContext, params: Params) -> Outp
     account_id = context.caller.account_id
     tags = params.get("Tags") or []
     tagging.validate(tags)
-    serial = common.arn_for_storage(arns.iam_arn(context.caller.partition, account_id, "mfa", path, name))
+    serial = arns.arn_for_storage(arns.iam_arn(context.caller.partition, account_id, "mfa", path, name))
     seed = totp.new_seed(context.runtime.random_bytes)
     with context.db.transaction() as unit:
         if unit.mfa.find_by_path_and_name(account_id, path, name) is not None:
@@ -298,7 +298,7 @@ def _check_pair(
 def _assigned_device(
     context: OperationContext, unit: UnitOfWork, serial_number: str, user_id: str | None
 ) -> MfaDeviceRecord:
-    device = unit.mfa.get(common.arn_for_storage(serial_number))
+    device = unit.mfa.get(arns.arn_for_storage(serial_number))
     if device is None or device.account_id != context.caller.account_id or not _owned_by(device, user_id):
         raise no_such_device(serial_number)
     return device

@@ -10,15 +10,15 @@ from typing import Any
 
 from iamd.protocol.errors import DeleteConflict, LimitExceeded, NoSuchEntity
 from iamd.services.iam.common import paged
-from iamd.services.iam.managed_policies import (
+from iamd.services.iam.managed_policies import check_managed_document
+from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.paging import page_sorted
+from iamd.services.policy_sources import (
     PolicyRef,
     catalogue,
-    check_managed_document,
-    page_sorted,
     require_customer_policy,
     require_policy,
 )
-from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.store import UnitOfWork
 from iamd.store.policies import PolicyVersionRecord
 
