@@ -248,7 +248,6 @@ def change_expired_password(
         if current is None:
             return FAILED
         store_new_password(unit, current, password_hash, runtime, policy, reset_required=False)
-        unit.mark_changed()
     return SignInResult(Outcome.SUCCESS, account_id, result.user_id, result.user_name)
 
 

@@ -36,7 +36,6 @@ def create_account_alias(context: OperationContext, params: Params) -> Output:
         except DuplicateKey:
             # Another account took the alias between our look and our write.
             raise _alias_exists(alias) from None
-        unit.mark_changed()
     return None
 
 
@@ -47,7 +46,6 @@ def delete_account_alias(context: OperationContext, params: Params) -> Output:
         if unit.aliases.get(context.caller.account_id) != alias:
             raise NoSuchEntity(f"The account alias {alias} cannot be found.")
         unit.aliases.delete(context.caller.account_id)
-        unit.mark_changed()
     return None
 
 

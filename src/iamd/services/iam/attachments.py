@@ -71,7 +71,6 @@ def _attach(context: OperationContext, params: Params, kind: str) -> Output:
         if unit.attachments.count_for_entity(kind, entity.id) >= limit:
             raise LimitExceeded(f"Cannot exceed quota for {_QUOTA_NAME[kind]}: {limit}")
         unit.attachments.attach(context.caller.account_id, kind, entity.id, ref.arn, context.runtime.now())
-        unit.mark_changed()
     return None
 
 
@@ -84,7 +83,6 @@ def _detach(context: OperationContext, params: Params, kind: str) -> Output:
         ref = resolve_policy(unit, context.caller.account_id, arn)
         if ref is None or not unit.attachments.detach(kind, entity.id, ref.arn):
             raise not_found(arn)
-        unit.mark_changed()
     return None
 
 

@@ -26,7 +26,6 @@ def _put(context: OperationContext, params: Params, kind: str) -> Output:
         if ref.aws_managed and ref.path == SERVICE_ROLE_PATH:
             raise PolicyNotAttachable(f"Cannot attach a Service Role Policy to a {kind.capitalize()}.")
         unit.attachments.set_boundary(kind, entity.id, ref.arn)
-        unit.mark_changed()
     return None
 
 
@@ -36,7 +35,6 @@ def _delete(context: OperationContext, params: Params, kind: str) -> Output:
         check_modifiable(entity)
         if entity.permissions_boundary_arn is not None:
             unit.attachments.set_boundary(kind, entity.id, None)
-            unit.mark_changed()
     return None
 
 

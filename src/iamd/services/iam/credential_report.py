@@ -185,7 +185,7 @@ def generate_credential_report(context: OperationContext, params: Params) -> Out
             return {"State": "COMPLETE"}
         content = render(reports.credential_facts(account_id), account_id)
         reports.save_credential_report(account_id, now, content)
-        # No mark_changed: a report is cached nowhere, so no process needs to drop a cache.
+        # A report is cached nowhere: writing it leaves the state version as it is.
     return {"State": "STARTED", "Description": STARTED_DESCRIPTION}
 
 

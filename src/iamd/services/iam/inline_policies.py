@@ -47,7 +47,6 @@ def _put(context: OperationContext, params: Params, kind: str) -> Output:
             raise LimitExceeded(f"Maximum policy size of {limit} bytes exceeded for {kind} {entity.name}")
         documents.check(document, kind="identity")
         unit.inline_policies.put(context.caller.account_id, kind, entity.id, policy_name, document)
-        unit.mark_changed()
     return None
 
 
@@ -76,7 +75,6 @@ def _delete(context: OperationContext, params: Params, kind: str) -> Output:
         check_modifiable(entity)
         if not unit.inline_policies.delete(kind, entity.id, policy_name):
             raise _no_policy(kind, policy_name)
-        unit.mark_changed()
     return None
 
 

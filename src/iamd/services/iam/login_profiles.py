@@ -124,7 +124,6 @@ def create_login_profile(context: OperationContext, params: Params) -> Output:
         except DuplicateKey:
             raise login_profile_exists(user.name) from None
         unit.passwords.remember(profile.id, password_hash, now, policy.reuse_prevention)
-        unit.mark_changed()
     return {"LoginProfile": profile_shape(user, profile)}
 
 
@@ -171,7 +170,6 @@ def update_login_profile(context: OperationContext, params: Params) -> Output:
             unit.passwords.set_signin_session_duration(current.id, params["MaxSigninSessionDuration"])
         elif params.get("ResetMaxSigninSessionDuration"):
             unit.passwords.set_signin_session_duration(current.id, None)
-        unit.mark_changed()
     return None
 
 
@@ -181,7 +179,6 @@ def delete_login_profile(context: OperationContext, params: Params) -> Output:
         user = _user(context, unit, params.get("UserName"))
         if not unit.passwords.delete_profile(user.id):
             raise no_login_profile(user.name)
-        unit.mark_changed()
     return None
 
 
@@ -234,7 +231,6 @@ def change_user_password(
         if current is None:
             raise no_login_profile(user.name)
         store_new_password(unit, current, password_hash, runtime, policy, reset_required=False)
-        unit.mark_changed()
 
 
 def set_root_password(db: Database, runtime: Runtime, account_id: str, password: str | None) -> None:
@@ -245,7 +241,6 @@ def set_root_password(db: Database, runtime: Runtime, account_id: str, password:
     password_hash = hash_password(password) if password else None
     with db.transaction() as unit:
         put_root_password(unit, account_id, password_hash, runtime)
-        unit.mark_changed()
 
 
 def put_root_password(unit: UnitOfWork, account_id: str, password_hash: str | None, runtime: Runtime) -> None:

@@ -137,7 +137,6 @@ def create_policy(context: OperationContext, params: Params) -> Output:
             raise EntityAlreadyExists(f"A policy called {name} already exists. Duplicate names are not allowed.") from None
         if params.get("Tags"):
             tagging.tag(context, unit, "policy", record.id, params["Tags"])
-        unit.mark_changed()
         return {"Policy": policy_shape(context, unit, policy_ref(record), usage=(0, 0))}
 
 
@@ -200,7 +199,6 @@ def delete_policy(context: OperationContext, params: Params) -> Output:
             )
         unit.tags.remove_all("policy", record.id)
         unit.policies.delete(record.id)
-        unit.mark_changed()
     return None
 
 

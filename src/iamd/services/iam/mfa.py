@@ -246,7 +246,6 @@ def create_virtual_mfa_device(context: OperationContext, params: Params) -> Outp
         if tags:
             tagging.tag(context, unit, "mfa", serial, tags)
         label = unit.aliases.get(account_id) or account_id
-        unit.mark_changed()
     output: dict[str, Any] = {
         "SerialNumber": _serial(context, device),
         "Base32StringSeed": seed.encode("ascii"),
@@ -272,7 +271,6 @@ def enable_mfa_device(context: OperationContext, params: Params) -> Output:
         step = _check_pair(context, device, params, now, ENABLE_WINDOW)
         if not unit.mfa.assign(device.serial_number, user_id, now, step):
             raise EntityAlreadyExists(IN_USE)
-        unit.mark_changed()
     return None
 
 
@@ -326,7 +324,6 @@ def deactivate_mfa_device(context: OperationContext, params: Params) -> Output:
             user_id, _ = _owner(context, unit, None)
         device = _assigned_device(context, unit, params["SerialNumber"], user_id)
         unit.mfa.unassign(device.serial_number)
-        unit.mark_changed()
     return None
 
 
@@ -338,7 +335,6 @@ def delete_virtual_mfa_device(context: OperationContext, params: Params) -> Outp
             raise DeleteConflict(STILL_IN_USE)
         unit.tags.remove_all("mfa", device.serial_number)
         unit.mfa.delete(device.serial_number)
-        unit.mark_changed()
     return None
 
 

@@ -65,7 +65,6 @@ def create_policy_version(context: OperationContext, params: Params) -> Output:
             )
         now = context.runtime.now()
         version_id = unit.policies.add_version(record.id, document, now, set_as_default)
-        unit.mark_changed()
     return {"PolicyVersion": {"VersionId": version_id, "IsDefaultVersion": set_as_default, "CreateDate": now}}
 
 
@@ -98,7 +97,6 @@ def set_default_policy_version(context: OperationContext, params: Params) -> Out
             raise _no_version(arn, version_id)
         if record.default_version_id != version_id:
             unit.policies.set_default(record.id, version_id, context.runtime.now())
-            unit.mark_changed()
     return None
 
 
@@ -112,5 +110,4 @@ def delete_policy_version(context: OperationContext, params: Params) -> Output:
         if record.default_version_id == version_id:
             raise DeleteConflict("Cannot delete the default version of a policy.")
         unit.policies.delete_version(record.id, version_id)
-        unit.mark_changed()
     return None

@@ -172,7 +172,6 @@ def add_role(
         raise taken from None
     if tags:
         tagging.tag(context, unit, "role", role.id, tags)
-    unit.mark_changed()
 
 
 # -- operations ---------------------------------------------------------------------------------
@@ -246,7 +245,6 @@ def update_role(context: OperationContext, params: Params) -> Output:
             changes["description"] = params["Description"] or None
         if changes:
             unit.roles.update(role.id, **changes)
-            unit.mark_changed()
     return {}
 
 
@@ -255,7 +253,6 @@ def update_role_description(context: OperationContext, params: Params) -> Output
     with context.db.transaction() as unit:
         role = get_role(context, unit, params["RoleName"])
         unit.roles.update(role.id, description=params["Description"] or None)
-        unit.mark_changed()
         updated = unit.roles.get(role.id)
         assert updated is not None
         return {"Role": role_shape(context, unit, updated)}
@@ -274,7 +271,6 @@ def delete_role(context: OperationContext, params: Params) -> Output:
             raise common.delete_conflict("delete policies")
         unit.tags.remove_all("role", role.id)
         unit.roles.delete(role.id)
-        unit.mark_changed()
     return None
 
 
@@ -286,7 +282,6 @@ def update_assume_role_policy(context: OperationContext, params: Params) -> Outp
         ensure_modifiable(role)
         check_trust_policy(context, document)
         unit.roles.update(role.id, trust_policy=trust_principals.bind(unit, document))
-        unit.mark_changed()
     return None
 
 

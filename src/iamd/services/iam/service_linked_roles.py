@@ -232,7 +232,6 @@ def delete_service_linked_role(context: OperationContext, params: Params) -> Out
         unit.roles.purge_policies(role.id)
         unit.tags.remove_all("role", role.id)
         unit.roles.delete(role.id)
-        unit.mark_changed()
     return {"DeletionTaskId": _deletion_task_id(context, role.service_linked_service, role.name)}
 
 

@@ -125,7 +125,6 @@ def create_user(context: OperationContext, params: Params) -> Output:
             raise common.already_exists("user", name) from None
         if tags:
             tagging.tag(context, unit, "user", user.id, tags)
-        unit.mark_changed()
         return {"User": full_user_shape(context, unit, user)}
 
 
@@ -174,7 +173,6 @@ def update_user(context: OperationContext, params: Params) -> Output:
             unit.users.update(user.id, name=new_name, path=new_path)
         except DuplicateKey:
             raise common.already_exists("user", new_name) from None
-        unit.mark_changed()
     return None
 
 
@@ -193,7 +191,6 @@ def delete_user(context: OperationContext, params: Params) -> Output:
             raise common.delete_conflict(_DELETE_CONFLICTS[blockers[0]])
         unit.tags.remove_all("user", user.id)
         unit.users.delete(user.id)
-        unit.mark_changed()
     return None
 
 
