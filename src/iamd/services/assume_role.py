@@ -21,6 +21,7 @@ from iamd import policy
 from iamd.protocol.errors import AccessDenied, InvalidParameterValue, ValidationError
 from iamd.services import arns, sessions, trust_principals
 from iamd.services.authz import global_context
+from iamd.services.denials import not_authorized
 from iamd.services.iam.tagging import validate as validate_tags
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.policy_sources import account_partition
@@ -35,9 +36,7 @@ def assume_role(context: OperationContext, params: Params) -> Output:
     caller = context.caller
     role_arn: str = params["RoleArn"]
     session_name: str = params["RoleSessionName"]
-    denied = AccessDenied(
-        f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
-    )
+    denied = not_authorized(caller.arn, "sts:AssumeRole", role_arn)
     if caller.is_root:
         raise AccessDenied(
             f"Roles may not be assumed by root accounts. User: {caller.arn} is not authorized "
@@ -148,9 +147,7 @@ def assume_role(context: OperationContext, params: Params) -> Output:
             session_policies=loaded.session,
         )
         if not decision.allowed:
-            raise AccessDenied(
-                f"User: {caller.arn} is not authorized to perform: {action} on resource: {role_arn}"
-            )
+            raise not_authorized(caller.arn, action, role_arn)
 
     now = context.runtime.now()
     key_id, secret = sessions.new_key_pair(context.runtime, role_account)

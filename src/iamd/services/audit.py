@@ -25,6 +25,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from iamd.services import arns
+from iamd.services.arns import arn_for_storage
 from iamd.services.caller import Caller
 from iamd.store.audit import AuditRow, ServiceAccess
 
@@ -439,7 +440,7 @@ class Usage:
         entity = advisor_entity(caller)
         if entity is None or not known_operation:
             return
-        principal = _storage_arn(caller.arn)
+        principal = arn_for_storage(caller.arn)
         for action_name in ("", call.action):
             key = (caller.account_id, entity, call.service, action_name)
             self.services[key] = ServiceAccess(
@@ -457,16 +458,9 @@ def advisor_entity(caller: Caller) -> str | None:
     partition; None for the root user."""
     session = caller.session
     if caller.kind == "User":
-        return _storage_arn(caller.arn)
+        return arn_for_storage(caller.arn)
     if caller.kind == "AssumedRole":
-        return _storage_arn(caller.principal_arn or caller.arn)
+        return arn_for_storage(caller.principal_arn or caller.arn)
     if caller.kind == "FederatedUser" and session is not None and session.user_id:
         return arns.iam_arn("aws", caller.account_id, "user", session.user_path, session.user_name or "")
     return None
-
-
-def _storage_arn(arn: str) -> str:
-    parts = arn.split(":", 2)
-    if len(parts) == 3 and parts[0] == "arn":
-        return "arn:aws:" + parts[2]
-    return arn

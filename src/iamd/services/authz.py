@@ -30,6 +30,7 @@ from iamd.protocol.errors import AccessDenied, InvalidInput
 from iamd.services import arns
 from iamd.services.arns import arn_for_storage
 from iamd.services.caller import Caller, CallerPolicies
+from iamd.services.denials import not_authorized
 from iamd.services.operations import OperationContext, Params
 from iamd.services.policy_sources import (
     EntityPolicies,
@@ -262,9 +263,9 @@ def _check_session_limits(caller: Caller, service: str, operation: str, action: 
         allowed_sts = _SESSION_TOKEN_STS
         iam_allowed = session.mfa_authenticated
     if (service == "sts" and operation not in allowed_sts) or (service == "iam" and not iam_allowed):
-        raise AccessDenied(
-            f"User: {caller.arn} is not authorized to perform: {action} because the request was "
-            "made with temporary credentials that cannot call this operation"
+        raise not_authorized(
+            caller.arn, action,
+            reason="because the request was made with temporary credentials that cannot call this operation",
         )
 
 
@@ -478,11 +479,11 @@ _MISSING_ALLOW = {
 
 def access_denied(caller: Caller, action: str, resource: str, decision: policy.Decision) -> AccessDenied:
     """AccessDenied with AWS's message: who, what, on which resource, and why."""
-    head = f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}"
     trace = decision.trace
     if decision.effect == "ExplicitDeny":
         place = next((st.policy_type for st in trace.decisive), "identity")
-        return AccessDenied(f"{head} with an explicit deny in {_DENY_PLACES.get(place, 'a policy')}")
+        return not_authorized(caller.arn, action, resource,
+                              f"with an explicit deny in {_DENY_PLACES.get(place, 'a policy')}")
     missing = "identity"
     identity = trace.summaries.get("identity")
     if identity is not None and identity.outcome == "Allow":
@@ -491,4 +492,4 @@ def access_denied(caller: Caller, action: str, resource: str, decision: policy.D
             if summary is not None and summary.outcome not in ("Allow", "NotApplicable"):
                 missing = kind
                 break
-    return AccessDenied(f"{head} because {_MISSING_ALLOW[missing]} the {action} action")
+    return not_authorized(caller.arn, action, resource, f"because {_MISSING_ALLOW[missing]} the {action} action")

@@ -21,6 +21,7 @@ from functools import cache
 
 from iamd.protocol.errors import AccessDenied, InvalidInput, NoSuchEntity
 from iamd.services import identifiers
+from iamd.services.denials import not_authorized
 from iamd.services.operations import OperationContext
 from iamd.store import UnitOfWork
 from iamd.store.policies import ManagedPolicyRecord
@@ -204,9 +205,9 @@ def require_customer_policy(
 
 def aws_managed_denied(context: OperationContext, action: str, arn: str) -> AccessDenied:
     """AWS managed policies belong to AWS: changing them is a cross-account write, denied."""
-    return AccessDenied(
-        f"User: {context.caller.arn} is not authorized to perform: iam:{action} on resource: policy {arn} "
-        f"because no resource-based policy allows the iam:{action} action"
+    return not_authorized(
+        context.caller.arn, f"iam:{action}", f"policy {arn}",
+        f"because no resource-based policy allows the iam:{action} action",
     )
 
 

@@ -30,6 +30,7 @@ from functools import cache
 from typing import Any
 
 from iamd import policy
+from iamd.policy.matching import glob_tokens, match_glob
 from iamd.protocol.errors import InvalidInput, NoSuchEntity
 from iamd.services import arns
 from iamd.services.arns import arn_in_partition
@@ -193,8 +194,9 @@ def known_actions() -> dict[str, frozenset[str]]:
     return {service: frozenset(names) for service, names in found.items()}
 
 
-def _glob(pattern: str) -> re.Pattern[str]:
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.IGNORECASE)
+def _like(pattern: str, value: str) -> bool:
+    # The policy engine's own wildcard matching (linear time), as Action elements match.
+    return match_glob(glob_tokens(pattern), value, ignore_case=True)
 
 
 def _services_named(pattern: str, namespaces: frozenset[str]) -> set[str]:
@@ -202,13 +204,11 @@ def _services_named(pattern: str, namespaces: frozenset[str]) -> set[str]:
     if pattern.strip("*") == "":
         return set(namespaces)
     if ":" not in pattern:
-        matcher = _glob(pattern)
-        return {ns for ns in namespaces if matcher.fullmatch(ns + ":x")}
+        return {ns for ns in namespaces if _like(pattern, ns + ":x")}
     service = pattern.split(":", 1)[0]
     if "*" not in service and "?" not in service:
         return {service.lower()} & namespaces
-    matcher = _glob(service)
-    return {ns for ns in namespaces if matcher.fullmatch(ns)}
+    return {ns for ns in namespaces if _like(service, ns)}
 
 
 def _services_covered(pattern: str, namespaces: frozenset[str]) -> set[str]:

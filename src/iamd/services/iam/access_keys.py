@@ -8,9 +8,8 @@ so every process's authenticator drops the key at once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from iamd.protocol.errors import InvalidInput, NoSuchEntity
 from iamd.services import identifiers
@@ -19,10 +18,8 @@ from iamd.services.iam import common
 from iamd.services.iam.common import quota_exceeded
 from iamd.services.iam.users import target_user
 from iamd.services.operations import OperationContext, Output, Params, operation
-from iamd.services.paging import page
+from iamd.services.paging import page_sorted
 from iamd.store import AccessKeyRecord, Database, DuplicateKey, UnitOfWork, UserRecord
-
-T = TypeVar("T")
 
 # How often the same key used from the same region and service is written again: AWS
 # itself reports last use at a coarse grain, and a write per request would be costly.
@@ -31,16 +28,6 @@ LAST_USED_GRAIN = timedelta(seconds=60)
 
 def no_such_key(access_key_id: str) -> NoSuchEntity:
     return NoSuchEntity(f"The Access Key with id {access_key_id} cannot be found.")
-
-
-def page_in_memory(params: Params, items: Sequence[T], key: Callable[[T], str]) -> tuple[Sequence[T], str | None]:
-    """Marker/MaxItems over a short list already sorted by ``key``."""
-
-    def fetch(after: str | None, limit: int) -> Sequence[T]:
-        remaining = [item for item in items if after is None or key(item) > after]
-        return remaining[:limit]
-
-    return page(params, fetch, key)
 
 
 def _key_sort(record: AccessKeyRecord) -> str:
@@ -126,7 +113,7 @@ def list_access_keys(context: OperationContext, params: Params) -> Output:
         user = target_user(context, unit, params.get("UserName"))
         records = unit.access_keys.list_for(context.caller.account_id, user.id if user else None)
     records = sorted(records, key=_key_sort)
-    found, marker = page_in_memory(params, records, _key_sort)
+    found, marker = page_sorted(params, records, _key_sort)
     return common.paged({}, "AccessKeyMetadata", [_metadata(r, user) for r in found], marker)
 
 

@@ -14,11 +14,11 @@ from typing import Any
 
 from iamd.protocol.errors import InvalidInput, NoSuchEntity, ServiceNotSupported
 from iamd.services.iam import common
-from iamd.services.iam.access_keys import page_in_memory
 from iamd.services.iam.common import quota_exceeded
 from iamd.services.iam.users import find_user, target_user
 from iamd.services.identifiers import unique_id
 from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.paging import page_sorted
 from iamd.store import DuplicateKey, UnitOfWork, UserRecord
 from iamd.store.credentials import ServiceCredentialRecord
 
@@ -148,7 +148,7 @@ def list_service_specific_credentials(context: OperationContext, params: Params)
             user = target_user(context, unit, params.get("UserName"))
             records = unit.credentials.service_credentials(context.caller.account_id, user.id, service) if user else []
         names = {u.id: u.name for u in unit.users.get_many(sorted({r.user_id for r in records})).values()}
-    found, marker = page_in_memory(params, records, key=lambda r: f"{r.created_at.isoformat()}|{r.id}")
+    found, marker = page_sorted(params, records, key=lambda r: f"{r.created_at.isoformat()}|{r.id}")
     items = [_metadata(context, r, names.get(r.user_id, "")) for r in found]
     return common.paged({}, "ServiceSpecificCredentials", items, marker)
 

@@ -19,11 +19,11 @@ from iamd.protocol.errors import (
     NoSuchEntity,
 )
 from iamd.services.iam import common
-from iamd.services.iam.access_keys import page_in_memory
 from iamd.services.iam.common import quota_exceeded
 from iamd.services.iam.users import target_user
 from iamd.services.identifiers import RandomBytes
 from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.paging import page_sorted
 from iamd.store import DuplicateKey, UserRecord
 from iamd.store.credentials import SigningCertificateRecord
 
@@ -113,7 +113,7 @@ def list_signing_certificates(context: OperationContext, params: Params) -> Outp
     with context.db.reading() as unit:
         user = target_user(context, unit, params.get("UserName"))
         records = unit.credentials.certificates(context.caller.account_id, user.id if user else None)
-    found, marker = page_in_memory(params, records, key=lambda r: f"{r.uploaded_at.isoformat()}|{r.id}")
+    found, marker = page_sorted(params, records, key=lambda r: f"{r.uploaded_at.isoformat()}|{r.id}")
     return common.paged({}, "Certificates", [_shape(r, user) for r in found], marker)
 
 

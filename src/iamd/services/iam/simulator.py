@@ -34,6 +34,7 @@ from typing import Any
 
 from iamd import policy
 from iamd.policy.document import Position
+from iamd.policy.matching import glob_tokens, match_glob
 from iamd.protocol.errors import InvalidInput
 from iamd.services import policy_sources
 from iamd.services.iam import common
@@ -469,10 +470,9 @@ def _check_scenario(option: str | None, resources: Sequence[str]) -> None:
 # -- PolicyExclusionList ------------------------------------------------------------------
 
 
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    return re.compile("".join(
-        ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern
-    ), re.IGNORECASE | re.DOTALL)
+def _like(pattern: str, value: str) -> bool:
+    # The policy engine's own wildcard matching (linear time), without regard to case.
+    return match_glob(glob_tokens(pattern), value, ignore_case=True)
 
 
 class _Exclusions:
@@ -480,8 +480,8 @@ class _Exclusions:
 
     def __init__(self, identifiers: Sequence[Mapping[str, Any]]) -> None:
         self.types: set[str] = set()
-        self.arns: list[re.Pattern[str]] = []
-        self.inline: list[tuple[str, str, re.Pattern[str]]] = []
+        self.arns: list[str] = []
+        self.inline: list[tuple[str, str, str]] = []
         for identifier in identifiers:
             given = [k for k in ("PolicyType", "PolicyArn", "InlinePolicyIdentifier") if identifier.get(k) is not None]
             if len(given) != 1:
@@ -498,20 +498,17 @@ class _Exclusions:
                 entity = inline["AttachmentName"]
                 if entity.count("*") > 1:
                     raise InvalidInput(f"Invalid AttachmentName: {entity}. Use at most one * wildcard.")
-                self.inline.append((inline["PolicyName"].lower(), inline["AttachmentType"], _wildcard(entity)))
+                self.inline.append((inline["PolicyName"].lower(), inline["AttachmentType"], entity))
 
     @staticmethod
-    def _arn_pattern(arn: str) -> re.Pattern[str]:
+    def _arn_pattern(arn: str) -> str:
         match = _POLICY_ARN.fullmatch(arn)
         prefix = arn[: len(arn) - len(match["rest"])] if match else arn
         if match is None or "*" in prefix.replace("arn:*:", "") or "?" in prefix or arn.count("*") > 1 + (
             1 if arn.startswith("arn:*:") else 0
         ):
             raise InvalidInput(f"Invalid PolicyArn: {arn}.")
-        partition = r"[^:]+" if arn.startswith("arn:*:") else None
-        body = _wildcard(match["rest"]).pattern
-        head = re.escape(prefix) if partition is None else re.escape(prefix).replace(re.escape("arn:*:"), f"arn:{partition}:", 1)
-        return re.compile(head + body, re.IGNORECASE | re.DOTALL)
+        return arn
 
     @property
     def excludes_boundary(self) -> bool:
@@ -521,13 +518,13 @@ class _Exclusions:
         aws_managed = arn.split(":")[4] == "aws"
         if ("aws-managed" if aws_managed else "user-managed") in self.types:
             return True
-        return any(p.fullmatch(arn) for p in self.arns)
+        return any(_like(pattern, arn) for pattern in self.arns)
 
     def excludes_inline(self, kind: str, entity: str, name: str) -> bool:
         if "inline" in self.types:
             return True
         return any(
-            name.lower() == policy_name and kind == attachment and pattern.fullmatch(entity)
+            name.lower() == policy_name and kind == attachment and _like(pattern, entity)
             for policy_name, attachment, pattern in self.inline
         )
 

@@ -25,10 +25,10 @@ from iamd.protocol.errors import (
 )
 from iamd.services import identifiers
 from iamd.services.iam import common
-from iamd.services.iam.access_keys import page_in_memory
 from iamd.services.iam.common import quota_exceeded
 from iamd.services.iam.users import find_user, target_user
 from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.paging import page_sorted
 from iamd.store import DuplicateKey, UserRecord
 from iamd.store.credentials import SSHPublicKeyRecord
 
@@ -156,7 +156,7 @@ def list_ssh_public_keys(context: OperationContext, params: Params) -> Output:
     with context.db.reading() as unit:
         user = target_user(context, unit, params.get("UserName"))
         records = unit.credentials.ssh_keys(user.id) if user is not None else []
-    found, marker = page_in_memory(params, records, key=lambda r: f"{r.uploaded_at.isoformat()}|{r.id}")
+    found, marker = page_sorted(params, records, key=lambda r: f"{r.uploaded_at.isoformat()}|{r.id}")
     items = [_summary(r, user) for r in found] if user is not None else []
     return common.paged({}, "SSHPublicKeys", items, marker)
 
