@@ -106,7 +106,9 @@ class JsonService:
         shape = self.model.operation_model(operation).input_shape
         try:
             raw = json.loads(body.decode("utf-8")) if body.strip() else {}
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            # RecursionError: JSON nested deeper than the parser's stack (``[[[[...``); no
+            # model shape is nested anywhere near that deep, so it is malformed input.
             raise JsonProtocolError("SerializationException", "Start of structure or map found where not expected.") from None
         if shape is None:
             return {}
