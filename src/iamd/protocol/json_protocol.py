@@ -137,7 +137,10 @@ class JsonService:
         body: dict[str, str] = {"__type": code}
         if error.message:
             body["message"] = error.message
-        status = error.status if error.status >= 500 else 400
+        # JSON-protocol services answer 400 for client errors, but for the HTTP-level
+        # refusals that have their own status (AWS's common RequestEntityTooLargeException
+        # is 413).
+        status = error.status if error.status >= 500 or error.status in (405, 413) else 400
         return json.dumps(body, separators=(",", ":")).encode("utf-8"), status
 
 
