@@ -6,6 +6,8 @@ body the client's protocol can parse.
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -80,6 +82,16 @@ def test_an_oversized_body_gets_an_aws_error(server: RunningServer) -> None:
     assert answer.status == 413
     assert answer.xml_error() == ("RequestEntityTooLargeException",
                                   "Request body exceeds the limit of 1048576 bytes.")
+    # ... and the server logged the refusal.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        refusals = [json.loads(line) for line in list(server.output)
+                    if '"request refused"' in line]
+        if any(r["error_code"] == "RequestEntityTooLargeException" for r in refusals):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("no `request refused` line in the server's log")
 
 
 def test_an_oversized_json_body_gets_a_json_error(server: RunningServer) -> None:
@@ -147,3 +159,15 @@ def test_a_header_signed_twice_is_refused(server: RunningServer) -> None:
     code, message = answer.xml_error()
     assert code == "IncompleteSignature"
     assert message.startswith("'Signature' appears more than once in Authorization header: ")
+
+
+@pytest.mark.parametrize(("query", "extra"), [
+    ("Action=ListUsers&Pad=" + "a" * 70_000, []),          # past the HTTP parser's URL limit
+    ("Action=ListUsers", [("X-Control", "a\x01b")]),         # not HTTP (RFC 9110)
+])
+def test_requests_the_http_parser_refuses_get_an_aws_error(
+        server: RunningServer, query: str, extra: list[tuple[str, str]]) -> None:
+    answer = send(server, "", method="GET", query=query, sign=False, after_signing=extra)
+    assert answer.status == 400
+    assert answer.xml_error() == ("MalformedHttpRequestException",
+                                  "The request could not be parsed as HTTP.")

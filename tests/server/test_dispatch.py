@@ -21,6 +21,7 @@ def test_small_reads_run_inline(action: str) -> None:
 @pytest.mark.parametrize("action", [
     "SimulateCustomPolicy", "SimulatePrincipalPolicy",
     "GetContextKeysForCustomPolicy", "GetContextKeysForPrincipalPolicy",
+    "GetAccountAuthorizationDetails", "ListPolicies",
     "CreateUser",
 ])
 def test_heavy_or_writing_calls_run_in_a_worker_thread(action: str) -> None:

@@ -103,6 +103,14 @@ class RequestEntityTooLarge(ServiceError):
     status = 413
 
 
+class MalformedHttpRequest(ServiceError):
+    """AWS's common error for "problems with the request at the HTTP level": iamd answers
+    it for a request its HTTP server cannot parse (a URL too long, a control character in
+    a header)."""
+
+    code = "MalformedHttpRequestException"
+
+
 class MethodNotAllowed(ServiceError):
     """An HTTP method the API does not take (the Query API takes GET and POST)."""
 

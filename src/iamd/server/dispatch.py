@@ -101,9 +101,16 @@ def _form(request: ApiRequest) -> dict[str, list[str]]:
 # they cost no thread hand-off; anything that may write (and so may wait on a lock or a
 # disk flush) runs in a worker thread so it never stalls other requests. So does anything
 # that may compute for long: the simulator, the context-key reads (they parse every
-# policy given), and any request with a large body to parse.
+# policy given), reads whose cost grows with the account or the AWS managed policy
+# catalogue, and any request with a large body to parse.
 _READ_ONLY_PREFIXES = ("Get", "List", "Decode", "AssumeRole")
 _CPU_HEAVY_PREFIXES = ("GetContextKeysFor",)
+_CPU_HEAVY = frozenset({
+    "GetAccountAuthorizationDetails", "GetAccountSummary", "GetCredentialReport",
+    "ListPolicies", "ListEntitiesForPolicy", "ListPoliciesGrantingServiceAccess",
+    "GetServiceLastAccessedDetails", "GetServiceLastAccessedDetailsWithEntities",
+    "GetOrganizationsAccessReport",
+})
 _INLINE_BODY_BYTES = 16 * 1024
 
 
@@ -112,7 +119,8 @@ def runs_inline(request: ApiRequest) -> bool:
     if not action or not action.startswith(_READ_ONLY_PREFIXES) or action in UNSIGNED_ACTIONS:
         # Federation calls may fetch an issuer's keys or record a SAML assertion id.
         return False
-    if action.startswith(_CPU_HEAVY_PREFIXES) or len(request.body) > _INLINE_BODY_BYTES:
+    if (action in _CPU_HEAVY or action.startswith(_CPU_HEAVY_PREFIXES)
+            or len(request.body) > _INLINE_BODY_BYTES):
         return False
     # An MFA code is spent when checked (replay protection writes it down).
     return "TokenCode" not in request.form
