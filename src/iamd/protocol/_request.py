@@ -32,7 +32,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from . import _validation as msg
 from ._patterns import compile_pattern
-from .errors import MalformedInput
+from .errors import MalformedInput, ValidationError
 
 # A nested request: dotted field names split into dicts, leaves are the field values.
 Tree = dict[str, Any]
@@ -85,10 +85,21 @@ class Plan(Protocol):
     def parse(self, raw: Any, path: str, problems: list[str]) -> Any: ...
 
 
+# IAM's path parameters (``Path``, ``NewPath``) are checked by IAM itself, with its own
+# message rather than the model's pattern, and refuse an empty segment (``//``) too.
+_PATH_SHAPES = frozenset({"pathType"})
+_PATH_MEMBERS = ("path", "newPath")
+_PATH_MESSAGE = (
+    "The specified value for {label} is invalid. It must begin and end with / and contain "
+    "only alphanumeric characters and/or / characters."
+)
+
+
 class _String:
-    __slots__ = ("checked", "enum", "max", "min", "pattern", "regex", "sensitive")
+    __slots__ = ("checked", "enum", "is_path", "max", "min", "pattern", "regex", "sensitive")
 
     def __init__(self, shape: Shape) -> None:
+        self.is_path = shape.name in _PATH_SHAPES
         meta = shape.metadata
         self.min: int | None = meta.get("min")
         self.max: int | None = meta.get("max")
@@ -103,6 +114,11 @@ class _String:
     def parse(self, raw: Any, path: str, problems: list[str]) -> Any:
         if not isinstance(raw, str):
             return _MISSING
+        if self.is_path and path.endswith(_PATH_MEMBERS) and raw and (
+            "//" in raw or (self.regex is not None and self.regex.fullmatch(raw) is None)
+        ):
+            label = path.rpartition(".")[2]
+            raise ValidationError(_PATH_MESSAGE.format(label=label))
         if self.checked:
             length = len(raw)
             if self.min is not None and length < self.min:

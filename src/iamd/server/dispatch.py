@@ -112,6 +112,15 @@ _CPU_HEAVY = frozenset({
     "GetOrganizationsAccessReport",
 })
 _INLINE_BODY_BYTES = 16 * 1024
+# Reads that show last-used data the audit writer derives from calls (access key and
+# role last used, access advisor, the credential report): the writer is flushed first, so
+# a call made just before is visible, as LookupEvents does for its events. Waiting on the
+# writer blocks, so these never run on the event loop.
+FLUSH_AUDIT_FIRST = frozenset({
+    "GetAccessKeyLastUsed", "GetRole", "GetAccountAuthorizationDetails",
+    "GenerateCredentialReport", "GenerateServiceLastAccessedDetails",
+    "GetServiceLastAccessedDetails", "GetServiceLastAccessedDetailsWithEntities",
+})
 
 
 def runs_inline(request: ApiRequest) -> bool:
@@ -119,7 +128,7 @@ def runs_inline(request: ApiRequest) -> bool:
     if not action or not action.startswith(_READ_ONLY_PREFIXES) or action in UNSIGNED_ACTIONS:
         # Federation calls may fetch an issuer's keys or record a SAML assertion id.
         return False
-    if (action in _CPU_HEAVY or action.startswith(_CPU_HEAVY_PREFIXES)
+    if (action in _CPU_HEAVY or action in FLUSH_AUDIT_FIRST or action.startswith(_CPU_HEAVY_PREFIXES)
             or len(request.body) > _INLINE_BODY_BYTES):
         return False
     # An MFA code is spent when checked (replay protection writes it down).
@@ -395,6 +404,8 @@ def run_operation(
         authorizer=state.authorizer,
     )
     state.authorizer.authorize(context, service.name, action, params)
+    if action in FLUSH_AUDIT_FIRST:
+        state.audit.flush()
     output = handler(context, params)
     if call is not None:
         call.output = output
