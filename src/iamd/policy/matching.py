@@ -60,12 +60,20 @@ def glob_text(glob: Glob) -> str:
 def compile_globs(
     globs: Iterable[Glob], *, arn: bool = False, ignore_case: bool = False
 ) -> Callable[[str], bool]:
-    """One predicate that is true when a value matches any of ``globs``.
+    """One predicate that is truthy when a value matches any of ``globs``.
 
-    Patterns without a wildcard become one set lookup, ``prefix*`` and ``*suffix`` one
-    ``startswith``/``endswith`` call; the rest are matched piece by piece (see
-    ``_Segment``) in time linear in the value's length, whatever the pattern. Predicates
-    are shared between documents that use the same patterns.
+    Matching takes time linear in the value's length, whatever the patterns:
+
+    * patterns without a wildcard are one set lookup, ``prefix*`` and ``*suffix`` one
+      ``startswith``/``endswith`` call;
+    * patterns with at most one ``*`` in each ARN part (or in all, for a plain glob) are
+      one compiled regular expression, so a match costs one C call: with a single star per
+      part the regex engine tries each end of that star once, never a combination of them;
+    * patterns with more stars, where a regular expression would try every way of
+      splitting the value among them (``*a*a*a*a*b``: polynomial in the value's length, of
+      the degree of the number of stars), are matched piece by piece (``_Segment``).
+
+    Predicates are shared between documents that use the same patterns.
     """
     return _compile(tuple(globs), arn, ignore_case)
 
@@ -77,45 +85,94 @@ def _compile(globs: tuple[Glob, ...], arn: bool, ignore_case: bool) -> Callable[
     exact: set[str] = set()
     prefixes: list[str] = []
     suffixes: list[str] = []
-    general: list[Glob] = []
+    regex = False
+    risky: list[Glob] = []
     for g in globs:
         if STAR not in g and QMARK not in g:
             exact.add(glob_text(g))
             continue
         if all(t == STAR for t in g):
             return _always
-        if ignore_case or len(g) != 2 or QMARK in g:
-            general.append(g)
+        if not _one_star_per_part(g, arn):
+            risky.append(g)
+        elif ignore_case or len(g) != 2 or QMARK in g:
+            regex = True
         elif g[1] == STAR and (not arn or g[0].count(":") >= 5):
-            # "s3:get*", "arn:aws:s3:::bucket/*": a prefix test.
+            # "s3:get*", "arn:aws:s3:::bucket/*": a prefix test, no regex to build.
             prefixes.append(g[0][1:])
         elif g[0] == STAR and not arn:
             suffixes.append(g[1][1:])
         else:
-            general.append(g)
-    if ignore_case:
-        folded = frozenset(e.lower() for e in exact)
-        simple: Callable[[str], bool] = folded.__contains__
+            regex = True
+    linear = tuple(g for g in globs if g not in risky)
+    if regex or (ignore_case and linear):
+        # Everything but the risky patterns in one alternation: one C call.
+        simple = _compiled_alternation(linear, arn, ignore_case)
+    elif not linear:
+        simple = _never
     else:
         simple = _simple(frozenset(exact), tuple(prefixes), tuple(suffixes))
-    if not general:
-        if ignore_case:
-            return lambda value: value.lower() in folded
+    if not risky:
         return simple
     if arn:
-        patterns = tuple(_arn_segments(g, ignore_case) for g in general)
+        patterns = tuple(_arn_segments(g, ignore_case) for g in risky)
         return _arn_predicate(simple, patterns, ignore_case)
-    segments = tuple(_Segment(g, ignore_case) for g in general)
+    segments = tuple(_Segment(g, ignore_case) for g in risky)
     return _plain_predicate(simple, segments, ignore_case)
+
+
+def _one_star_per_part(glob: Glob, arn: bool) -> bool:
+    """At most one ``*`` in each of the first five ARN parts and in the rest (``arn``),
+    or in the whole glob: then a regular expression matches it in linear time."""
+    stars = 0
+    colons = 0
+    for tok in glob:
+        if tok == STAR:
+            stars += 1
+            if stars > 1:
+                return False
+        elif tok != QMARK and arn and colons < 5 and ":" in tok:
+            colons += tok.count(":")
+            stars = 0
+    return True
+
+
+def glob_regex(glob: Glob, *, arn: bool = False) -> str:
+    """Translate a glob into a regular expression source (no anchors)."""
+    parts: list[str] = []
+    colons = 0
+    for tok in glob:
+        in_segment = arn and colons < 5
+        if tok == STAR:
+            parts.append("[^:]*" if in_segment else ".*")
+        elif tok == QMARK:
+            parts.append("[^:]" if in_segment else ".")
+        else:
+            text = tok[1:]
+            if in_segment:
+                colons += text.count(":")
+            parts.append(re.escape(text))
+    return "".join(parts)
+
+
+@lru_cache(maxsize=8192)
+def _compiled_alternation(
+    globs: tuple[Glob, ...], arn: bool, ignore_case: bool
+) -> Callable[[str], bool]:
+    source = "|".join(f"(?:{glob_regex(g, arn=arn)})" for g in globs)
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    # The bound fullmatch itself: its result is truthy exactly when the value matches,
+    # and skipping a wrapper saves a Python call on every match.
+    return re.compile(source, flags).fullmatch  # type: ignore[return-value]
 
 
 def _plain_predicate(simple: Callable[[str], bool], segments: tuple[_Segment, ...],
                      ignore_case: bool) -> Callable[[str], bool]:
     def test(value: str) -> bool:
-        if ignore_case:
-            value = value.lower()
         if simple(value):
             return True
+        if ignore_case:
+            value = value.lower()
         return any(segment.matches(value) for segment in segments)
 
     return test
@@ -124,10 +181,10 @@ def _plain_predicate(simple: Callable[[str], bool], segments: tuple[_Segment, ..
 def _arn_predicate(simple: Callable[[str], bool], patterns: tuple[tuple[_Segment, ...], ...],
                    ignore_case: bool) -> Callable[[str], bool]:
     def test(value: str) -> bool:
-        if ignore_case:
-            value = value.lower()
         if simple(value):
             return True
+        if ignore_case:
+            value = value.lower()
         parts = value.split(":", _ARN_PARTS - 1)
         count = len(parts)
         for segments in patterns:
