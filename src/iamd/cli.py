@@ -113,6 +113,7 @@ def serve(
     import uvicorn
 
     from iamd.server import create_app
+    from iamd.server.http_protocol import AwsHttpToolsProtocol
     from iamd.server.state import open_state
 
     settings = _settings(
@@ -152,6 +153,7 @@ def serve(
         # No proxy headers: aws:SourceIp must be the connection's address, not whatever a
         # client writes into X-Forwarded-For.
         create_app(state), log_level="warning", access_log=False, lifespan="on", proxy_headers=False,
+        http=AwsHttpToolsProtocol,  # HTTP-level refusals answer an AWS error document too
         timeout_graceful_shutdown=10, timeout_keep_alive=30,
     )
     server = uvicorn.Server(config)

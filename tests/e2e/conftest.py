@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ class RunningServer:
     process: subprocess.Popen[str]
     backend: str
     output: list[str]
+    drain: threading.Thread | None = None
 
     def client(self, service: str, *, access_key_id: str | None = None,
                secret_access_key: str | None = None, session_token: str | None = None,
@@ -130,6 +132,10 @@ def start_server(args: list[str], env_extra: dict[str, str], backend: str = "sql
     if endpoint is None:
         process.kill()
         raise RuntimeError("iamd did not start:\n" + "".join(output) + (process.stdout.read() or ""))
+    # Keep reading the server's output: a pipe nobody reads fills up, and a server whose log
+    # write blocks stops answering.
+    drain = threading.Thread(target=_drain, args=(process.stdout, output), daemon=True)
+    drain.start()
     for _ in range(100):
         try:
             urllib.request.urlopen(endpoint + "/_iamd/health", timeout=2).read()
@@ -139,7 +145,14 @@ def start_server(args: list[str], env_extra: dict[str, str], backend: str = "sql
     return RunningServer(
         endpoint=endpoint, account_id=env["IAMD_ACCOUNT_ID"], access_key_id=env["IAMD_ROOT_ACCESS_KEY_ID"],
         secret_access_key=env["IAMD_ROOT_SECRET_ACCESS_KEY"], process=process, backend=backend, output=output,
+        drain=drain,
     )
+
+
+def _drain(stream: Any, output: list[str]) -> None:
+    for line in stream:
+        if len(output) < 10_000:
+            output.append(line)
 
 
 def stop_server(server: RunningServer) -> None:
@@ -149,6 +162,8 @@ def stop_server(server: RunningServer) -> None:
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait()
+    if server.drain is not None:
+        server.drain.join(timeout=10)  # every line the server wrote is in ``output`` now
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

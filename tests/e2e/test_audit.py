@@ -342,3 +342,24 @@ def test_audit_export_without_a_store_fails_clearly(tmp_path: Path, capsys: pyte
         cli.main(["audit", "export", "--data-dir", str(tmp_path / "none")])
     assert exited.value.code == 1 and "no iamd store" in capsys.readouterr().err
     assert not (tmp_path / "none").exists()
+
+
+def test_last_used_data_is_visible_right_after_the_call(server: RunningServer, iam: Any) -> None:
+    # No LookupEvents in between: the reads themselves wait for the audit writer (issue 11).
+    iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=TRUST)
+    iam.put_role_policy(RoleName="fresh", PolicyName="p", PolicyDocument=allow("iam:ListUsers"))
+    key = user_with_key(iam, "gina", "sts:AssumeRole")
+    gina = server.client("sts", access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"],
+                         region="eu-west-1")
+    credentials = gina.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/fresh",
+                                   RoleSessionName="s1")["Credentials"]
+    last = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+    assert (last["ServiceName"], last["Region"]) == ("sts", "eu-west-1")
+    assert "LastUsedDate" in last
+    session = server.client("iam", access_key_id=credentials["AccessKeyId"],
+                            secret_access_key=credentials["SecretAccessKey"],
+                            session_token=credentials["SessionToken"])
+    session.list_users()
+    role = iam.get_role(RoleName="fresh")["Role"]
+    assert role["RoleLastUsed"]["Region"] == "us-east-1"
+    assert "LastUsedDate" in role["RoleLastUsed"]

@@ -128,3 +128,70 @@ def test_glob_matches_reference(pattern: str, value: str) -> None:
 )
 def test_arn_matches_reference(pattern: str, value: str) -> None:
     assert arn_like(pattern, value) is reference_arn(pattern, value)
+
+
+# -- linear-time matching (issue 11) ------------------------------------------------------
+
+_tokens = st.lists(
+    st.one_of(st.just("*"), st.just("?"), st.text(alphabet=st.sampled_from(list("ab:/*?")),
+                                                  min_size=1, max_size=3).map(lambda t: "L" + t)),
+    max_size=8,
+).map(tuple)
+
+
+def reference_tokens(glob: tuple[str, ...], value: str) -> bool:
+    """The reference matcher over tokens: a literal token's ``*`` and ``?`` match only
+    themselves."""
+    if not glob:
+        return not value
+    head, rest = glob[0], glob[1:]
+    if head == "*":
+        return any(reference_tokens(rest, value[i:]) for i in range(len(value) + 1))
+    if head == "?":
+        return bool(value) and reference_tokens(rest, value[1:])
+    text = head[1:]
+    return value.startswith(text) and reference_tokens(rest, value[len(text):])
+
+
+@settings(max_examples=500, deadline=None)
+@given(glob=_tokens, value=st.text(alphabet=st.sampled_from(list("ab:/*?")), max_size=14))
+def test_token_globs_match_reference(glob: tuple[str, ...], value: str) -> None:
+    assert match_glob(glob, value) is reference_tokens(glob, value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(patterns=st.lists(st.text(alphabet=st.sampled_from(list("aAb*?")), max_size=6),
+                         min_size=1, max_size=4),
+       value=st.text(alphabet=st.sampled_from(list("aAbB")), max_size=10))
+def test_several_globs_ignoring_case_match_reference(patterns: list[str], value: str) -> None:
+    test = compile_globs([glob_tokens(p) for p in patterns], ignore_case=True)
+    expected = any(reference_glob(p.lower(), value.lower()) for p in patterns)
+    assert bool(test(value)) is expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    patterns=st.lists(
+        st.lists(st.text(alphabet=st.sampled_from(list("ab*?:")), max_size=3),
+                 min_size=2, max_size=7).map(":".join),
+        min_size=1, max_size=3),
+    value=st.lists(st.text(alphabet=st.sampled_from(list("ab:/")), max_size=3),
+                   min_size=1, max_size=8).map(":".join),
+)
+def test_several_arn_globs_match_reference(patterns: list[str], value: str) -> None:
+    test = compile_globs([glob_tokens(p) for p in patterns], arn=True)
+    assert bool(test(value)) is any(reference_arn(p, value) for p in patterns)
+
+
+@pytest.mark.parametrize("length", [48, 4800, 48000])
+def test_adversarial_patterns_finish(length: int) -> None:
+    # Seven ``*a`` then ``*b`` against a run of ``a``: a backtracking matcher tries every
+    # split of the value among the stars (about length**7 of them), so at 48 characters it
+    # took seconds and here it would never finish. The greedy matcher reads the value once.
+    value = "arn:aws:s3:::" + "a" * length
+    pattern = "arn:aws:s3:::" + "*a" * 7 + "*b"
+    assert not arn_like(pattern, value)
+    assert arn_like(pattern, value + "b")
+    assert not action_like("s3:" + "*a" * 7 + "*b", "s3:" + "a" * length)
+    assert not match_glob(glob_tokens("*a?" * 7 + "*b"), "a" * length)
+    assert match_glob(glob_tokens("*a?" * 7 + "*b"), "a" * length + "b")

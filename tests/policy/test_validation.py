@@ -69,8 +69,22 @@ CASES: list[tuple[str, Any, str, str]] = [
     ("two colons", doc(stmt(action="s3:Get:Object")), "identity",
      "Actions/Condition can contain only one colon."),
     ("bad vendor", doc(stmt(action="s 3:GetObject")), "identity", "Vendor s 3 is not valid"),
-    ("condition key without vendor", doc(stmt(Condition={"StringEquals": {"team": "x"}})),
-     "identity", "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."),
+    # Missing ARN parts are filled with ``*`` before the partition is checked.
+    ("short resource", doc(stmt(resource="a:b:c")), "identity",
+     'Partition "b" is not valid for resource "arn:b:c:*:*:*".'),
+    ("resource without vendor", doc(stmt(resource="arn:aws")), "identity",
+     "Resource vendor must be fully qualified and cannot contain regexes."),
+    ("resource of five parts", doc(stmt(resource="arn:aws:s3::bucket")), "identity", LEGACY),
+    ("legacy parsing comes first", doc(stmt(action="s3:Get:Object", resource="arn:aws:s3::bucket")),
+     "identity", LEGACY),
+    ("iam resource type", doc(stmt(resource="arn:aws:iam::111122223333:foo")), "identity",
+     'IAM resource path must either be "*" or start with user/, federated-user/, role/, group/, '
+     "instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, "
+     "oidc-provider/, report/, access-report/."),
+    ("iam resource wildcard of no type", doc(stmt(resource="arn:aws:iam::111122223333:x*")),
+     "identity", 'IAM resource path must either be "*" or start with user/, federated-user/, '
+     "role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, "
+     "saml-provider/, oidc-provider/, report/, access-report/."),
     ("principal in identity", doc(stmt(Principal="*")), "identity",
      "Policy document should not specify a principal."),
     ("principal in boundary", doc(stmt(NotPrincipal=P)), "boundary",
@@ -124,6 +138,21 @@ ACCEPTED: list[tuple[str, Any, str]] = [
      "identity"),
     ("sid with spaces in a bucket policy", doc(stmt(Sid="Allow all", Principal="*")), "resource"),
     ("wildcard partition", doc(stmt(resource="arn:*:s3:::b")), "identity"),
+    # What IAM accepts although it looks wrong (issue 11, from other projects' suites).
+    ("condition key without vendor", doc(stmt(Condition={"StringEquals": {"team": "x"}})),
+     "identity"),
+    ("resource of three parts", doc(stmt(resource="arn:aws:fdsasf")), "identity"),
+    ("url-encoded colons", doc(stmt(resource="arn%3Aaws%3As3%3A%3A%3Abucket")), "identity"),
+    ("date with a short year and a bare T",
+     doc(stmt(Condition={"DateGreaterThan": {"aws:CurrentTime": "01T"}})), "identity"),
+    ("date with a lower-case t",
+     doc(stmt(Condition={"DateGreaterThan": {"aws:CurrentTime": "2019-07-16t12:00:00z"}})),
+     "identity"),
+    ("iam resource types", doc(stmt(resource=["arn:aws:iam::111122223333:user/a",
+                                              "arn:aws:iam::*:role/*", "arn:aws:iam::*:*",
+                                              "arn:aws:iam::111122223333:root",
+                                              "arn:aws:iam::*:u*", "arn:aws:iam::*:${aws:userid}"])),
+     "identity"),
     ("variables in resources", doc(stmt(resource="arn:aws:s3:::b/${aws:username}/*")),
      "identity"),
     ("every operator", doc(stmt(Condition={

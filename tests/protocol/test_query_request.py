@@ -171,3 +171,35 @@ def test_unicode_category_patterns() -> None:
         "Tags.member.1.Key": "Kostenstelle ü 中文 ٣", "Tags.member.1.Value": "",
     })
     assert params["Tags"] == [{"Key": "Kostenstelle ü 中文 ٣", "Value": ""}]
+
+
+# -- hostile input (issue 11) -------------------------------------------------------------
+
+@pytest.mark.parametrize("digits", [21, 4301, 5000, 100_000])
+def test_integers_with_thousands_of_digits_are_out_of_range(digits: int) -> None:
+    # Python refuses int() of more than 4,300 digits; such a value must be a client error.
+    with pytest.raises(MalformedInput, match="out of range") as info:
+        parse("sts", "AssumeRole", RoleArn="arn:aws:iam::111122223333:role/r",
+              RoleSessionName="s", DurationSeconds="9" * digits)
+    assert len(info.value.message) < 400
+
+
+def test_leading_zeros_do_not_count_as_digits() -> None:
+    assert parse("iam", "ListUsers", MaxItems="0" * 5000 + "7") == {"MaxItems": 7}
+
+
+def test_list_index_with_thousands_of_digits_orders_last() -> None:
+    params = load_service("iam").parse_request("TagUser", {
+        "UserName": ["bob"],
+        "Tags.member." + "9" * 5000 + ".Key": ["late"], "Tags.member." + "9" * 5000 + ".Value": ["2"],
+        "Tags.member.2.Key": ["early"], "Tags.member.2.Value": ["1"],
+    })
+    assert [t["Key"] for t in params["Tags"]] == ["early", "late"]
+
+
+def test_non_ascii_digits_are_not_list_indexes() -> None:
+    params = load_service("iam").parse_request("TagUser", {
+        "UserName": ["bob"], "Tags.member.١.Key": ["x"], "Tags.member.١.Value": ["y"],
+        "Tags.member.1.Key": ["k"], "Tags.member.1.Value": ["v"],
+    })
+    assert params["Tags"] == [{"Key": "k", "Value": "v"}]

@@ -191,3 +191,31 @@ def test_every_modelled_error_has_a_class_with_its_status(service_name: str) -> 
         assert by_code[code].status == wire.get("httpStatusCode", 400), code
         assert by_code[code].sender_fault == bool(wire.get("senderFault", "error" not in
                                                                  shape.metadata)), code
+
+
+# -- characters XML cannot carry (issue 11) -----------------------------------------------
+
+@pytest.mark.parametrize("text", ["a\x00b", "\x01\x08\x0b\x0c\x1f", "lone \ud800 surrogate",
+                                  "\udfff", "\ufffe\uffff", "ok \t\n and \U0001f600"])
+def test_error_messages_stay_well_formed_xml(text: str) -> None:
+    from xml.etree import ElementTree
+
+    error = errors.ValidationError(f"Value '{text}' at 'userName' failed")
+    body, _ = load_service("iam").serialize_error(error, "r")
+    root = ElementTree.fromstring(body)  # raises on a document that is not well-formed
+    message = root.find(f"{{{IAM_NS}}}Error/{{{IAM_NS}}}Message")
+    assert message is not None and message.text is not None
+    parsed = create_parser("query").parse({"body": body, "headers": {}, "status_code": 400}, None)
+    assert parsed["Error"]["Code"] == "ValidationError"
+    allowed = {"\t", "\n", "\U0001f600", "\ufffd"}
+    assert all(c >= " " and not "\ud800" <= c <= "\udfff" or c in allowed
+               for c in message.text)
+
+
+def test_response_values_stay_well_formed_xml() -> None:
+    from xml.etree import ElementTree
+
+    body = load_service("iam").serialize_response(
+        "GetUser", {"User": {**USER, "UserName": "b\x00o\ud800b"}}, "r")
+    assert ElementTree.fromstring(body) is not None
+    assert "b\ufffdo\ufffdb".encode() in body

@@ -195,13 +195,13 @@ class Generator:
                 text = self._fit(self.rng.choice(self._candidates), low, high)
             if (regex is None or regex.fullmatch(text)) and low <= len(text) <= meta.get(
                 "max", len(text)
-            ):
+            ) and _iam_accepts(shape, text):
                 return text
         for candidate in self._candidates:
             for text in (candidate, self._fit(candidate, low, high), "1" * max(low, 12)):
                 if (regex is None or regex.fullmatch(text)) and low <= len(text) <= meta.get(
                     "max", len(text)
-                ):
+                ) and _iam_accepts(shape, text):
                     return text
         raise AssertionError(f"cannot generate a value for {shape.name}: {pattern!r}")
 
@@ -226,6 +226,11 @@ class Generator:
         while len(text) < low:
             text += text
         return text[: max(low, min(len(text), high))]
+
+
+def _iam_accepts(shape: Shape, text: str) -> bool:
+    """IAM's own checks beyond the model: a path has no empty segment (``//``)."""
+    return shape.name != "pathType" or "//" not in text
 
 
 def _operations() -> Iterator[tuple[str, str]]:

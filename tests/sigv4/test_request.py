@@ -155,9 +155,78 @@ def test_presigned_bad_expires(expires: str, message: str) -> None:
 
 
 def test_x_amz_date_wins_over_date() -> None:
-    auth = f"AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host, Signature=0"
+    auth = f"AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature=0"
     parts = header_request(auth)
     parts = RequestParts(
         "POST", "/", "", [*parts.headers, ("Date", "Tue, 02 Jan 2024 00:00:00 GMT")]
     )
     assert parse_request(parts).request_time == datetime(2024, 1, 1, 12, tzinfo=UTC)
+
+
+# -- strictness (issue 11) ----------------------------------------------------------------
+
+def test_the_date_header_must_be_signed() -> None:
+    # AWS's SigV4 documentation: "If you include a date or x-amz-date header, you must also
+    # include that header in the list of signed headers."
+    auth = f"AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host, Signature=0"
+    with pytest.raises(IncompleteSignature) as raised:
+        parse_request(header_request(auth))
+    assert raised.value.message == "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization."
+    dated = RequestParts("POST", "/", "", [("Host", "iam.amazonaws.com"), ("Authorization", auth),
+                                            ("Date", "Mon, 01 Jan 2024 12:00:00 GMT")])
+    with pytest.raises(IncompleteSignature, match="'Date' must be a 'SignedHeader'"):
+        parse_request(dated)
+    signed_date = auth.replace("SignedHeaders=host", "SignedHeaders=date;host")
+    dated = RequestParts("POST", "/", "", [("Host", "iam.amazonaws.com"),
+                                            ("Authorization", signed_date),
+                                            ("Date", "Mon, 01 Jan 2024 12:00:00 GMT")])
+    assert parse_request(dated).request_time == datetime(2024, 1, 1, 12, tzinfo=UTC)
+
+
+def test_a_presigned_request_needs_no_signed_date_header() -> None:
+    # The time of a presigned URL is its X-Amz-Date parameter; only ``host`` is signed.
+    parts = sign("GET", STS_URL, presign=True)
+    parts = RequestParts("GET", "/", parts.query_string,
+                         [*parts.headers, ("Date", "Mon, 01 Jan 2024 12:00:00 GMT")])
+    assert parse_request(parts).presigned
+
+
+@pytest.mark.parametrize("component", ["Credential", "SignedHeaders", "Signature"])
+def test_a_component_given_twice_is_incomplete(component: str) -> None:
+    values = {"Credential": CREDENTIAL, "SignedHeaders": "host;x-amz-date", "Signature": "0"}
+    parts = [f"{name}={value}" for name, value in values.items()]
+    parts.append(f"{component}={values[component]}")
+    auth = "AWS4-HMAC-SHA256 " + ", ".join(parts)
+    with pytest.raises(IncompleteSignature) as raised:
+        parse_request(header_request(auth))
+    assert raised.value.message.startswith(
+        f"'{component}' appears more than once in Authorization header: "
+    )
+
+
+@pytest.mark.parametrize("name", ["X-Amz-Credential", "X-Amz-SignedHeaders", "X-Amz-Signature"])
+def test_a_presigned_component_given_twice_is_incomplete(name: str) -> None:
+    parts = sign("GET", STS_URL, presign=True)
+    value = next(field for field in parts.query_string.split("&") if field.startswith(name + "="))
+    query = parts.query_string + "&" + value
+    with pytest.raises(IncompleteSignature, match=f"'{name}' only once"):
+        parse_request(RequestParts("GET", "/", query, parts.headers))
+
+
+def test_a_header_signed_twice_is_incomplete() -> None:
+    auth = (f"AWS4-HMAC-SHA256 Credential={CREDENTIAL}, "
+            "SignedHeaders=host;x-amz-date;Host, Signature=0")
+    with pytest.raises(IncompleteSignature) as raised:
+        parse_request(header_request(auth))
+    assert raised.value.message == (
+        "SignedHeaders names 'host' more than once: 'host;x-amz-date;Host'"
+    )
+
+
+@pytest.mark.parametrize("date", ["Fri, 31 Dec 9999 23:59:59 -2359", "Fri, 31 Dec 9999 23:59:59 -0001"])
+def test_a_date_beyond_the_representable_is_malformed(date: str) -> None:
+    auth = f"AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=date;host, Signature=0"
+    parts = RequestParts("POST", "/", "", [("Host", "iam.amazonaws.com"), ("Authorization", auth),
+                                           ("Date", date)])
+    with pytest.raises(IncompleteSignature, match="Date must be in ISO-8601 'basic format'"):
+        parse_request(parts)

@@ -303,7 +303,11 @@ _query_text = st.text(max_size=20)
 @settings(max_examples=150, deadline=None)
 @given(
     body=st.binary(max_size=300),
-    params=st.lists(st.tuples(_query_text.filter(bool), _query_text), max_size=5),
+    # A parameter of the client's own named like a presigning one (``X-Amz-Date``) is not
+    # something botocore can sign.
+    params=st.lists(st.tuples(_query_text.filter(lambda name: bool(name) and not name.lower()
+                                                 .startswith("x-amz-")), _query_text),
+                    max_size=5),
     header_values=st.lists(_header_text, max_size=3),
     presign=st.booleans(),
 )

@@ -24,6 +24,10 @@ QMARK = "?"
 
 _WILDCARDS = re.compile(r"([*?])")
 
+# A pattern's first five colons end the ARN parts (``arn``, partition, service, region,
+# account) inside which a wildcard stays; the sixth part, the resource, is free.
+_ARN_PARTS = 6
+
 
 @lru_cache(maxsize=16384)
 def glob_tokens(text: str) -> Glob:
@@ -53,32 +57,23 @@ def glob_text(glob: Glob) -> str:
     return "".join(t if t in ("*", "?") else t[1:] for t in glob)
 
 
-def glob_regex(glob: Glob, *, arn: bool = False) -> str:
-    """Translate a glob into a regular expression source (no anchors)."""
-    parts: list[str] = []
-    colons = 0
-    for tok in glob:
-        in_segment = arn and colons < 5
-        if tok == STAR:
-            parts.append("[^:]*" if in_segment else ".*")
-        elif tok == QMARK:
-            parts.append("[^:]" if in_segment else ".")
-        else:
-            text = tok[1:]
-            if arn and colons < 5:
-                colons += text.count(":")
-            parts.append(re.escape(text))
-    return "".join(parts)
-
-
 def compile_globs(
     globs: Iterable[Glob], *, arn: bool = False, ignore_case: bool = False
 ) -> Callable[[str], bool]:
     """One predicate that is truthy when a value matches any of ``globs``.
 
-    The result is the bound ``fullmatch`` of one compiled alternation, or a constant /
-    set lookup where no wildcard is involved, so a match costs one C call. Predicates
-    are shared between documents that use the same patterns.
+    Matching takes time linear in the value's length, whatever the patterns:
+
+    * patterns without a wildcard are one set lookup, ``prefix*`` and ``*suffix`` one
+      ``startswith``/``endswith`` call;
+    * patterns with at most one ``*`` in each ARN part (or in all, for a plain glob) are
+      one compiled regular expression, so a match costs one C call: with a single star per
+      part the regex engine tries each end of that star once, never a combination of them;
+    * patterns with more stars, where a regular expression would try every way of
+      splitting the value among them (``*a*a*a*a*b``: polynomial in the value's length, of
+      the degree of the number of stars), are matched piece by piece (``_Segment``).
+
+    Predicates are shared between documents that use the same patterns.
     """
     return _compile(tuple(globs), arn, ignore_case)
 
@@ -91,13 +86,16 @@ def _compile(globs: tuple[Glob, ...], arn: bool, ignore_case: bool) -> Callable[
     prefixes: list[str] = []
     suffixes: list[str] = []
     regex = False
+    risky: list[Glob] = []
     for g in globs:
         if STAR not in g and QMARK not in g:
             exact.add(glob_text(g))
             continue
         if all(t == STAR for t in g):
             return _always
-        if ignore_case or len(g) != 2 or QMARK in g:
+        if not _one_star_per_part(g, arn):
+            risky.append(g)
+        elif ignore_case or len(g) != 2 or QMARK in g:
             regex = True
         elif g[1] == STAR and (not arn or g[0].count(":") >= 5):
             # "s3:get*", "arn:aws:s3:::bucket/*": a prefix test, no regex to build.
@@ -106,12 +104,195 @@ def _compile(globs: tuple[Glob, ...], arn: bool, ignore_case: bool) -> Callable[
             suffixes.append(g[1][1:])
         else:
             regex = True
-    if regex:
-        return _compiled_alternation(globs, arn, ignore_case)
-    if ignore_case:
-        folded = frozenset(e.casefold() for e in exact)
-        return lambda value: value.casefold() in folded
-    return _simple(frozenset(exact), tuple(prefixes), tuple(suffixes))
+    linear = tuple(g for g in globs if g not in risky)
+    if regex or (ignore_case and linear):
+        # Everything but the risky patterns in one alternation: one C call.
+        simple = _compiled_alternation(linear, arn, ignore_case)
+    elif not linear:
+        simple = _never
+    else:
+        simple = _simple(frozenset(exact), tuple(prefixes), tuple(suffixes))
+    if not risky:
+        return simple
+    if arn:
+        patterns = tuple(_arn_segments(g, ignore_case) for g in risky)
+        return _arn_predicate(simple, patterns, ignore_case)
+    segments = tuple(_Segment(g, ignore_case) for g in risky)
+    return _plain_predicate(simple, segments, ignore_case)
+
+
+def _one_star_per_part(glob: Glob, arn: bool) -> bool:
+    """At most one ``*`` in each of the first five ARN parts and in the rest (``arn``),
+    or in the whole glob: then a regular expression matches it in linear time."""
+    stars = 0
+    colons = 0
+    for tok in glob:
+        if tok == STAR:
+            stars += 1
+            if stars > 1:
+                return False
+        elif tok != QMARK and arn and colons < 5 and ":" in tok:
+            colons += tok.count(":")
+            stars = 0
+    return True
+
+
+def glob_regex(glob: Glob, *, arn: bool = False) -> str:
+    """Translate a glob into a regular expression source (no anchors)."""
+    parts: list[str] = []
+    colons = 0
+    for tok in glob:
+        in_segment = arn and colons < 5
+        if tok == STAR:
+            parts.append("[^:]*" if in_segment else ".*")
+        elif tok == QMARK:
+            parts.append("[^:]" if in_segment else ".")
+        else:
+            text = tok[1:]
+            if in_segment:
+                colons += text.count(":")
+            parts.append(re.escape(text))
+    return "".join(parts)
+
+
+@lru_cache(maxsize=8192)
+def _compiled_alternation(
+    globs: tuple[Glob, ...], arn: bool, ignore_case: bool
+) -> Callable[[str], bool]:
+    source = "|".join(f"(?:{glob_regex(g, arn=arn)})" for g in globs)
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    # The bound fullmatch itself: its result is truthy exactly when the value matches,
+    # and skipping a wrapper saves a Python call on every match.
+    return re.compile(source, flags).fullmatch  # type: ignore[return-value]
+
+
+def _plain_predicate(simple: Callable[[str], bool], segments: tuple[_Segment, ...],
+                     ignore_case: bool) -> Callable[[str], bool]:
+    def test(value: str) -> bool:
+        if simple(value):
+            return True
+        if ignore_case:
+            value = value.lower()
+        return any(segment.matches(value) for segment in segments)
+
+    return test
+
+
+def _arn_predicate(simple: Callable[[str], bool], patterns: tuple[tuple[_Segment, ...], ...],
+                   ignore_case: bool) -> Callable[[str], bool]:
+    def test(value: str) -> bool:
+        if simple(value):
+            return True
+        if ignore_case:
+            value = value.lower()
+        parts = value.split(":", _ARN_PARTS - 1)
+        count = len(parts)
+        for segments in patterns:
+            if len(segments) == count and all(
+                segment.matches(part) for segment, part in zip(segments, parts, strict=True)
+            ):
+                return True
+        return False
+
+    return test
+
+
+def _arn_segments(glob: Glob, ignore_case: bool) -> tuple[_Segment, ...]:
+    """Split a glob at its first five literal colons: one segment per ARN part."""
+    segments: list[_Segment] = []
+    current: list[str] = []
+    for tok in glob:
+        if tok == STAR or tok == QMARK or len(segments) == _ARN_PARTS - 1:
+            current.append(tok)
+            continue
+        pieces = tok[1:].split(":", _ARN_PARTS - 1 - len(segments))
+        for piece in pieces[:-1]:
+            if piece:
+                current.append("L" + piece)
+            segments.append(_Segment(tuple(current), ignore_case))
+            current = []
+        if pieces[-1]:
+            current.append("L" + pieces[-1])
+    segments.append(_Segment(tuple(current), ignore_case))
+    return tuple(segments)
+
+
+class _Piece:
+    """A run of literal characters and ``?`` between two ``*``: it has a fixed length.
+
+    Pure text is found with ``str.find``; text with ``?`` by a regular expression of
+    literals and ``.`` only, which has no quantifier and so cannot backtrack.
+    """
+
+    __slots__ = ("length", "regex", "text")
+
+    def __init__(self, tokens: list[str], ignore_case: bool) -> None:
+        texts = [QMARK if t == QMARK else t[1:] for t in tokens]
+        self.length = sum(1 if t == QMARK else len(t[1:]) for t in tokens)
+        if QMARK in tokens:
+            source = "".join("." if t == QMARK else re.escape(t[1:]) for t in tokens)
+            self.regex: re.Pattern[str] | None = re.compile(
+                source.lower() if ignore_case else source, re.DOTALL
+            )
+            self.text = ""
+        else:
+            self.regex = None
+            text = "".join(texts)
+            self.text = text.lower() if ignore_case else text
+
+    def at(self, value: str, start: int) -> bool:
+        """Does the piece occur in ``value`` at ``start``?"""
+        if self.regex is None:
+            return value.startswith(self.text, start)
+        return self.regex.match(value, start) is not None
+
+    def find(self, value: str, start: int, end: int) -> int:
+        """The leftmost place at or after ``start`` where the piece ends by ``end``, or -1."""
+        if self.regex is None:
+            return value.find(self.text, start, end)
+        found = self.regex.search(value, start, end)
+        return -1 if found is None else found.start()
+
+
+class _Segment:
+    """A glob matched greedily, piece by piece: ``p0*p1*...*pn``.
+
+    ``p0`` must start the value and ``pn`` end it; each middle piece is taken at its
+    leftmost occurrence after the one before. Taking the leftmost occurrence never loses a
+    match (anything a later piece could use, it still can), so no choice is ever revisited
+    and a match costs time linear in the value's length for a given pattern. A backtracking
+    regular expression instead tries every split of the value among the stars.
+    """
+
+    __slots__ = ("first", "last", "middle", "starred")
+
+    def __init__(self, glob: Glob, ignore_case: bool) -> None:
+        runs: list[list[str]] = [[]]
+        for tok in glob:
+            if tok == STAR:
+                runs.append([])
+            else:
+                runs[-1].append(tok)
+        pieces = [_Piece(run, ignore_case) for run in runs]
+        self.starred = len(pieces) > 1
+        self.first = pieces[0]
+        self.last = pieces[-1]
+        self.middle = tuple(p for p in pieces[1:-1] if p.length)
+
+    def matches(self, value: str) -> bool:
+        first, last = self.first, self.last
+        if not self.starred:
+            return len(value) == first.length and first.at(value, 0)
+        end = len(value) - last.length
+        if end < first.length or not first.at(value, 0) or not last.at(value, end):
+            return False
+        position = first.length
+        for piece in self.middle:
+            found = piece.find(value, position, end)
+            if found < 0:
+                return False
+            position = found + piece.length
+        return True
 
 
 def _simple(exact: frozenset[str], prefixes: tuple[str, ...],
@@ -125,17 +306,6 @@ def _simple(exact: frozenset[str], prefixes: tuple[str, ...],
         return lambda value: value.endswith(suffixes)
     return lambda value: (value in exact or value.startswith(prefixes)
                           or value.endswith(suffixes))
-
-
-@lru_cache(maxsize=8192)
-def _compiled_alternation(
-    globs: tuple[Glob, ...], arn: bool, ignore_case: bool
-) -> Callable[[str], bool]:
-    source = "|".join(f"(?:{glob_regex(g, arn=arn)})" for g in globs)
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    # The bound fullmatch itself: its result is truthy exactly when the value matches,
-    # and skipping a wrapper saves a Python call on every match.
-    return re.compile(source, flags).fullmatch  # type: ignore[return-value]
 
 
 def _always(value: str) -> bool:

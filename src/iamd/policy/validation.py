@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from .arn import PARTITIONS
 from .conditions import parse_operator, value_text
@@ -176,10 +177,8 @@ def validate(document: Any, kind: str, strict: bool = True) -> RawDocument:
                     if message:
                         raise _fail(message)
         for res in (st.resources or []) + (st.not_resources or []):
-            if res != "*" and ":" in res:
-                parts = res.split(":")
-                if len(parts) > 2 and parts[2] == "" and res.startswith("arn:"):
-                    raise _fail(LEGACY)
+            if _fails_legacy_parsing(res):
+                raise _fail(LEGACY)
     if not strict:
         return RawDocument(version, pid, statements)
     # 4. Sid uniqueness.
@@ -205,9 +204,8 @@ def validate(document: Any, kind: str, strict: bool = True) -> RawDocument:
     for st in statements:
         for action in (st.actions or []) + (st.not_actions or []):
             _check_action(action)
-        for _op, key, _values in st.conditions:
-            if ":" not in key:
-                raise _fail(VENDOR)
+        # Condition keys need no vendor prefix: IAM accepts a bare ``foo`` key (it can
+        # never be in a request context, so the condition simply never matches).
     # 8. Resources present.
     if kind != "trust":
         for st in statements:
@@ -294,14 +292,45 @@ def _check_action(action: str) -> None:
         raise _fail(f"Vendor {parts[0]} is not valid")
 
 
+def _arn_parts(res: str) -> list[str]:
+    """A resource as IAM reads it: URL-encoded colons decoded, split into its six ARN
+    parts, missing trailing parts filled with ``*`` (``a:b:c`` is ``arn:b:c:*:*:*``)."""
+    if "%3a" in res.lower():
+        res = unquote(res)
+    parts = res.split(":", 5)
+    return parts + ["*"] * (6 - len(parts))
+
+
+def _fails_legacy_parsing(res: str) -> bool:
+    """IAM's legacy ARN parser refuses an ARN with an empty service (``arn:aws::...``) and
+    one of exactly five parts, whose resource part is missing (``arn:aws:s3::bucket``)."""
+    if res == "*" or ":" not in res or not res.startswith("arn:"):
+        return False
+    count = len(res.split(":", 5))
+    parts = _arn_parts(res)
+    return count == 5 or (count > 2 and parts[2] == "")
+
+
+# What an IAM resource's last part may start with (AWS's message lists them).
+_IAM_RESOURCE_TYPES = (
+    "user/", "federated-user/", "role/", "group/", "instance-profile/", "mfa/",
+    "server-certificate/", "policy/", "sms-mfa/", "saml-provider/", "oidc-provider/",
+    "report/", "access-report/",
+)
+# Resource types IAM gained since, which iamd serves too.
+_IAM_RESOURCE_TYPES_SINCE = ("root", "delegation-request/", "role-template/")
+IAM_RESOURCE_PATH = (
+    'IAM resource path must either be "*" or start with '
+    + ", ".join(_IAM_RESOURCE_TYPES) + "."
+)
+
+
 def _check_resource(res: str) -> None:
     if res == "*":
         return
-    if ":" not in res:
+    if ":" not in res and "%3a" not in res.lower():
         raise _fail(f'Resource {res} must be in ARN format or "*".')
-    parts = res.split(":", 5)
-    if parts[0] != "arn" or len(parts) < 6:
-        raise _fail(f'Resource {res} must be in ARN format or "*".')
+    parts = _arn_parts(res)
     partition, service, region = parts[1], parts[2], parts[3]
     if "${" not in partition and not any(c in partition for c in "*?") and (
         partition not in PARTITIONS
@@ -314,10 +343,22 @@ def _check_resource(res: str) -> None:
         raise _fail("Resource vendor must be fully qualified and cannot contain regexes.")
     if service == "iam" and region not in ("", "*"):
         raise _fail(f"IAM resource {res} cannot contain region information.")
+    if service == "iam" and not _iam_resource_path_ok(parts[5]):
+        raise _fail(IAM_RESOURCE_PATH)
     if service == "s3" and region not in ("", "*") and not parts[5].startswith(
         ("accesspoint/", "*")
     ) and parts[4] == "":
         raise _fail(f"Resource {res} can not contain region information.")
+
+
+def _iam_resource_path_ok(path: str) -> bool:
+    # Only the literal text before the first wildcard or variable is known: it must be
+    # able to begin one of the resource types.
+    literal = re.split(r"[*?]|\$\{", path, maxsplit=1)[0]
+    if literal != path:
+        return any(t.startswith(literal) or literal.startswith(t)
+                   for t in _IAM_RESOURCE_TYPES + _IAM_RESOURCE_TYPES_SINCE)
+    return path.startswith(_IAM_RESOURCE_TYPES + _IAM_RESOURCE_TYPES_SINCE)
 
 
 def _check_principal_values(spec: dict[str, list[str]]) -> None:

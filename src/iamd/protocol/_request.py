@@ -32,7 +32,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from . import _validation as msg
 from ._patterns import compile_pattern
-from .errors import MalformedInput
+from .errors import MalformedInput, ValidationError
 
 # A nested request: dotted field names split into dicts, leaves are the field values.
 Tree = dict[str, Any]
@@ -41,6 +41,12 @@ _MISSING: Any = object()
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INTEGER_BITS = {"integer": 32, "long": 64, "short": 16, "byte": 8}
+# No integer of any model type has more digits than this; a longer one is out of range
+# without being converted (Python refuses to convert more than 4,300 digits at all, and
+# converting thousands costs quadratic time).
+_MAX_INTEGER_DIGITS = 20
+# Values echoed into an error message are cut to this many characters.
+_ECHO = 256
 _UTC = datetime.UTC
 
 
@@ -79,10 +85,21 @@ class Plan(Protocol):
     def parse(self, raw: Any, path: str, problems: list[str]) -> Any: ...
 
 
+# IAM's path parameters (``Path``, ``NewPath``) are checked by IAM itself, with its own
+# message rather than the model's pattern, and refuse an empty segment (``//``) too.
+_PATH_SHAPES = frozenset({"pathType"})
+_PATH_MEMBERS = ("path", "newPath")
+_PATH_MESSAGE = (
+    "The specified value for {label} is invalid. It must begin and end with / and contain "
+    "only alphanumeric characters and/or / characters."
+)
+
+
 class _String:
-    __slots__ = ("checked", "enum", "max", "min", "pattern", "regex", "sensitive")
+    __slots__ = ("checked", "enum", "is_path", "max", "min", "pattern", "regex", "sensitive")
 
     def __init__(self, shape: Shape) -> None:
+        self.is_path = shape.name in _PATH_SHAPES
         meta = shape.metadata
         self.min: int | None = meta.get("min")
         self.max: int | None = meta.get("max")
@@ -97,6 +114,11 @@ class _String:
     def parse(self, raw: Any, path: str, problems: list[str]) -> Any:
         if not isinstance(raw, str):
             return _MISSING
+        if self.is_path and path.endswith(_PATH_MEMBERS) and raw and (
+            "//" in raw or (self.regex is not None and self.regex.fullmatch(raw) is None)
+        ):
+            label = path.rpartition(".")[2]
+            raise ValidationError(_PATH_MESSAGE.format(label=label))
         if self.checked:
             length = len(raw)
             if self.min is not None and length < self.min:
@@ -131,13 +153,16 @@ class _Number:
         value: int | float
         if self.integral:
             if _INTEGER.fullmatch(raw) is None:
-                raise MalformedInput(f"Value `{raw}` at `{path}` is not a valid integer.")
-            value = int(raw)
+                raise MalformedInput(f"Value `{_clip(raw)}` at `{path}` is not a valid integer.")
+            digits = raw.lstrip("+-").lstrip("0")
+            if len(digits) > _MAX_INTEGER_DIGITS:
+                raise MalformedInput(f"Value `{_clip(raw)}` at `{path}` is out of range.")
+            value = -int(digits or "0") if raw.startswith("-") else int(digits or "0")
             if not self.low <= value <= self.high:
                 raise MalformedInput(f"Value `{raw}` at `{path}` is out of range.")
         else:
             if _NUMBER.fullmatch(raw) is None and raw not in ("NaN", "Infinity", "-Infinity"):
-                raise MalformedInput(f"Value `{raw}` at `{path}` is not a valid number.")
+                raise MalformedInput(f"Value `{_clip(raw)}` at `{path}` is not a valid number.")
             value = float(raw)
         if self.min is not None and value < self.min:
             problems.append(msg.violation(raw, path, msg.min_value(self.min), self.sensitive))
@@ -157,7 +182,7 @@ class _Boolean:
             return True
         if lowered == "false":
             return False
-        raise MalformedInput(f"Value `{raw}` at `{path}` is not a valid boolean.")
+        raise MalformedInput(f"Value `{_clip(raw)}` at `{path}` is not a valid boolean.")
 
 
 class _Timestamp:
@@ -240,9 +265,21 @@ class _Structure:
         return out
 
 
+def _clip(raw: str) -> str:
+    return raw if len(raw) <= _ECHO else raw[:_ECHO] + "..."
+
+
 def _indexed(node: Tree) -> list[Any]:
-    """The children of ``node`` whose names are indexes, in index order."""
-    entries = [(int(key), child) for key, child in node.items() if key.isdecimal()]
+    """The children of ``node`` whose names are indexes, in index order.
+
+    Indexes are ASCII digits compared as numbers without converting them, so an index of
+    thousands of digits orders like any other instead of failing in ``int()``.
+    """
+    entries = []
+    for key, child in node.items():
+        if key.isascii() and key.isdigit():
+            digits = key.lstrip("0")
+            entries.append(((len(digits), digits), child))
     entries.sort(key=lambda entry: entry[0])
     return [child for _, child in entries]
 

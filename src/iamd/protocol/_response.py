@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import datetime
 import math
+import re
 from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -44,8 +45,20 @@ class OutputShapeError(TypeError):
         return f"{self.problem} at `{where}`" if where else self.problem
 
 
+# Characters XML 1.0 cannot carry at all, not even as a character reference: the C0
+# controls but tab, newline and carriage return, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def escape(text: str) -> str:
-    """Escape text for an XML element; ``\\r`` too, which XML parsers would otherwise drop."""
+    """Escape text for an XML element; ``\\r`` too, which XML parsers would otherwise drop.
+
+    A character XML 1.0 cannot carry (NUL, other control characters, a lone surrogate)
+    becomes U+FFFD, so an error message that echoes hostile input is still a document
+    every client can parse.
+    """
+    if _NOT_XML.search(text) is not None:
+        text = _NOT_XML.sub("\ufffd", text)
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:

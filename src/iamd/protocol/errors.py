@@ -95,6 +95,29 @@ class Throttling(ServiceError):
     code = "Throttling"
 
 
+class RequestEntityTooLarge(ServiceError):
+    """AWS's common error for a request too large at the HTTP level ("The request entity
+    is too large."); iamd answers it for an oversized body or header section."""
+
+    code = "RequestEntityTooLargeException"
+    status = 413
+
+
+class MalformedHttpRequest(ServiceError):
+    """AWS's common error for "problems with the request at the HTTP level": iamd answers
+    it for a request its HTTP server cannot parse (a URL too long, a control character in
+    a header)."""
+
+    code = "MalformedHttpRequestException"
+
+
+class MethodNotAllowed(ServiceError):
+    """An HTTP method the API does not take (the Query API takes GET and POST)."""
+
+    code = "MethodNotAllowed"
+    status = 405
+
+
 # -- authentication -------------------------------------------------------------------
 
 class MissingAuthenticationToken(ServiceError):

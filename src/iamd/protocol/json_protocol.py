@@ -106,7 +106,9 @@ class JsonService:
         shape = self.model.operation_model(operation).input_shape
         try:
             raw = json.loads(body.decode("utf-8")) if body.strip() else {}
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            # RecursionError: JSON nested deeper than the parser's stack (``[[[[...``); no
+            # model shape is nested anywhere near that deep, so it is malformed input.
             raise JsonProtocolError("SerializationException", "Start of structure or map found where not expected.") from None
         if shape is None:
             return {}
@@ -135,7 +137,10 @@ class JsonService:
         body: dict[str, str] = {"__type": code}
         if error.message:
             body["message"] = error.message
-        status = error.status if error.status >= 500 else 400
+        # JSON-protocol services answer 400 for client errors, but for the HTTP-level
+        # refusals that have their own status (AWS's common RequestEntityTooLargeException
+        # is 413).
+        status = error.status if error.status >= 500 or error.status in (405, 413) else 400
         return json.dumps(body, separators=(",", ":")).encode("utf-8"), status
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,11 +21,13 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from iamd.protocol.errors import ServiceError
-from iamd.server import dispatch
+from iamd.server import dispatch, limits
 from iamd.server.state import ServerState
 from iamd.services import accounts
 
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = limits.MAX_BODY_BYTES
+
+log = logging.getLogger("iamd.request")
 
 
 async def _read_body(receive: Receive) -> bytes | None:
@@ -55,13 +58,30 @@ async def _send(send: Send, status: int, body: bytes, headers: list[tuple[str, s
 async def _api(state: ServerState, scope: Scope, receive: Receive, send: Send) -> None:
     """An AWS API request, handed straight to the dispatcher (no routing or middleware:
     this is the hot path)."""
-    if scope["method"] not in ("GET", "POST"):
-        await _send(send, 405, b"", [("allow", "GET, POST")])
+    client = scope.get("client")
+    query = scope.get("query_string", b"").decode("latin-1")
+    refused = limits.check_head(scope["method"], scope["headers"])
+    body = b""
+    if refused is None:
+        read = await _read_body(receive)
+        if read is None:
+            refused = limits.body_too_large()
+        else:
+            body = read
+    if refused is not None:
+        ip = client[0] if client else "127.0.0.1"
+        await _send(send, *limits.refuse(refused, scope["method"], query, scope["headers"], ip))
         return
-    body = await _read_body(receive)
-    if body is None:
-        await _send(send, 413, b"", [])
-        return
+    try:
+        await _dispatch(state, scope, body, send)
+    except Exception:
+        # The dispatcher answers every failure itself; this is the last line, so that even
+        # a bug outside it is an AWS error document and not the server's bare 500.
+        log.exception("internal error outside the dispatcher")
+        await _send(send, *limits.answer(limits.internal_failure(), query, scope["headers"]))
+
+
+async def _dispatch(state: ServerState, scope: Scope, body: bytes, send: Send) -> None:
     client = scope.get("client")
     api_request = dispatch.ApiRequest(
         method=scope["method"],

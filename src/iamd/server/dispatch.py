@@ -95,14 +95,37 @@ def _form(request: ApiRequest) -> dict[str, list[str]]:
 
 # Operations that read and never write: the server runs them on the event loop, where
 # they cost no thread hand-off; anything that may write (and so may wait on a lock or a
-# disk flush) runs in a worker thread so it never stalls other requests.
-_READ_ONLY_PREFIXES = ("Get", "List", "Simulate", "Decode", "AssumeRole")
+# disk flush) runs in a worker thread so it never stalls other requests. So does anything
+# that may compute for long: the simulator, the context-key reads (they parse every
+# policy given), reads whose cost grows with the account or the AWS managed policy
+# catalogue, and any request with a large body to parse.
+_READ_ONLY_PREFIXES = ("Get", "List", "Decode", "AssumeRole")
+_CPU_HEAVY_PREFIXES = ("GetContextKeysFor",)
+_CPU_HEAVY = frozenset({
+    "GetAccountAuthorizationDetails", "GetAccountSummary", "GetCredentialReport",
+    "ListPolicies", "ListEntitiesForPolicy", "ListPoliciesGrantingServiceAccess",
+    "GetServiceLastAccessedDetails", "GetServiceLastAccessedDetailsWithEntities",
+    "GetOrganizationsAccessReport",
+})
+_INLINE_BODY_BYTES = 16 * 1024
+# Reads that show last-used data the audit writer derives from calls (access key and
+# role last used, access advisor, the credential report): the writer is flushed first, so
+# a call made just before is visible, as LookupEvents does for its events. Waiting on the
+# writer blocks, so these never run on the event loop.
+FLUSH_AUDIT_FIRST = frozenset({
+    "GetAccessKeyLastUsed", "GetRole", "GetAccountAuthorizationDetails",
+    "GenerateCredentialReport", "GenerateServiceLastAccessedDetails",
+    "GetServiceLastAccessedDetails", "GetServiceLastAccessedDetailsWithEntities",
+})
 
 
 def runs_inline(request: ApiRequest) -> bool:
     action = request.action
     if not action or not action.startswith(_READ_ONLY_PREFIXES) or action in UNSIGNED_ACTIONS:
         # Federation calls may fetch an issuer's keys or record a SAML assertion id.
+        return False
+    if (action in _CPU_HEAVY or action in FLUSH_AUDIT_FIRST or action.startswith(_CPU_HEAVY_PREFIXES)
+            or len(request.body) > _INLINE_BODY_BYTES):
         return False
     # An MFA code is spent when checked (replay protection writes it down).
     return "TokenCode" not in request.form
@@ -330,6 +353,8 @@ def _serve(state: ServerState, request: ApiRequest, wire: _Wire) -> Response:
             extras=wire.extras(state),
         )
         state.authorizer.authorize(context, service.name, operation, params)
+        if operation in FLUSH_AUDIT_FIRST:
+            state.audit.flush()
         output = handler(context, params)
         body = wire.serialize(service, operation, output, request_id, call)
         status = 200

@@ -38,10 +38,7 @@ def assume_role(context: OperationContext, params: Params) -> Output:
     session_name: str = params["RoleSessionName"]
     denied = not_authorized(caller.arn, "sts:AssumeRole", role_arn)
     if caller.is_root:
-        raise AccessDenied(
-            f"Roles may not be assumed by root accounts. User: {caller.arn} is not authorized "
-            f"to perform: sts:AssumeRole on resource: {role_arn}"
-        )
+        raise AccessDenied("Roles may not be assumed by root accounts.")
     match = ROLE_ARN.fullmatch(role_arn)
     if match is None:
         raise ValidationError(f"{role_arn} is invalid")

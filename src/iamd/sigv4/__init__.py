@@ -29,6 +29,16 @@ What AWS answers, and where that comes from
   publish none).
 * ``host`` not among the signed headers: ``SignatureDoesNotMatch`` "'Host' or
   ':authority' must be a 'SignedHeader' in the AWS Authorization."
+* The ``X-Amz-Date`` (or, without it, ``Date``) header of a header-signed request not among
+  the signed headers: ``IncompleteSignature`` "'X-Amz-Date' must be a 'SignedHeader' in the
+  AWS Authorization." (AWS's SigV4 guide: "If you include a date or x-amz-date header, you
+  must also include that header in the list of signed headers"; the wording is ours, in the
+  form of the ``host`` message). A presigned request's time is its ``X-Amz-Date``
+  parameter, so it signs only ``host``, as STS's presigned URLs do.
+* ``Credential``, ``SignedHeaders`` or ``Signature`` given twice in the header (or their
+  ``X-Amz-`` parameters twice in a presigned query), or a header named twice in
+  ``SignedHeaders``: ``IncompleteSignature``, so no two readings of one signature exist
+  (our wording).
 * A wrong region, service, terminator or scope date: ``SignatureDoesNotMatch`` (403)
   with AWS's messages joined, e.g. "Credential should be scoped to a valid region, not
   'eu-west-1'." and "Date in Credential scope does not match YYYYMMDD from ISO-8601

@@ -19,6 +19,9 @@ MAX_EXPIRES = 604800
 
 _AMZ_DATE = re.compile(r"\d{8}T\d{6}Z", re.ASCII)
 _INTEGER = re.compile(r"-?\d{1,10}", re.ASCII)
+# The parts of a signature that must each be given once.
+_COMPONENTS = frozenset({"Credential", "SignedHeaders", "Signature"})
+_QUERY_COMPONENTS = frozenset({"X-Amz-Credential", "X-Amz-SignedHeaders", "X-Amz-Signature"})
 _HOST_NOT_SIGNED = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
 
 
@@ -73,11 +76,13 @@ def parse_request(parts: RequestParts) -> SignedRequest:
     """
     headers = _canonical.header_map(parts.headers)
     query: dict[str, str] = {}
+    repeated: list[str] = []
     for raw_name, raw_value in _canonical.parse_query(parts.query_string):
+        name = _canonical.decode_component(raw_name)
+        if name in query:
+            repeated.append(name)
         # The first value of a repeated parameter wins, as in AWS's own parser.
-        query.setdefault(
-            _canonical.decode_component(raw_name), _canonical.decode_component(raw_value)
-        )
+        query.setdefault(name, _canonical.decode_component(raw_value))
     authorization = headers.get("authorization")
     algorithm = query.get("X-Amz-Algorithm")
     if authorization is not None and algorithm is not None:
@@ -85,7 +90,14 @@ def parse_request(parts: RequestParts) -> SignedRequest:
     if authorization is not None:
         return _from_header(authorization[0], headers)
     if algorithm is not None:
-        return _from_query(algorithm, query, headers)
+        signed = _from_query(algorithm, query, headers)
+        for name in repeated:
+            if name in _QUERY_COMPONENTS:
+                raise IncompleteSignature(
+                    f"AWS query-string parameters must include '{name}' only once. "
+                    "Re-examine the query-string parameters."
+                )
+        return signed
     raise MissingAuthenticationToken()
 
 
@@ -105,6 +117,11 @@ def _from_header(authorization: str, headers: Mapping[str, Sequence[str]]) -> Si
                 f"'{item}' not a valid key=value pair (missing equal-sign) in "
                 f"Authorization header: '{authorization}'"
             )
+        if name in fields and name in _COMPONENTS:
+            # Two values for one component leave it open which one was signed.
+            raise IncompleteSignature(
+                f"'{name}' appears more than once in Authorization header: '{authorization}'"
+            )
         fields[name] = value
     missing = []
     if "Credential" not in fields:
@@ -122,7 +139,7 @@ def _from_header(authorization: str, headers: Mapping[str, Sequence[str]]) -> Si
         raise IncompleteSignature(" ".join(missing) + f" Authorization={algorithm}")
     assert dates is not None
     tokens = headers.get("x-amz-security-token")
-    return _signed_request(
+    signed = _signed_request(
         credential=fields["Credential"],
         signed_headers=fields["SignedHeaders"],
         signature=fields["Signature"],
@@ -131,6 +148,14 @@ def _from_header(authorization: str, headers: Mapping[str, Sequence[str]]) -> Si
         expires=None,
         security_token=tokens[0] if tokens else None,
     )
+    # AWS's SigV4 documentation: "If you include a date or x-amz-date header, you must also
+    # include that header in the list of signed headers." The header the request time was
+    # read from is the one that must be signed.
+    date_header = "x-amz-date" if "x-amz-date" in headers else "date"
+    if date_header not in signed.signed_headers:
+        shown = "X-Amz-Date" if date_header == "x-amz-date" else "Date"
+        raise IncompleteSignature(f"'{shown}' must be a 'SignedHeader' in the AWS Authorization.")
+    return signed
 
 
 def _from_query(
@@ -176,6 +201,11 @@ def _signed_request(
             f"e.g. keyid/date/region/service/term, got '{credential}'"
         )
     names = tuple(sorted(name.strip().lower() for name in signed_headers.split(";")))
+    if len(set(names)) != len(names):
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise IncompleteSignature(
+            f"SignedHeaders names '{twice[0]}' more than once: '{signed_headers}'"
+        )
     if "host" not in names and ":authority" not in names:
         raise SignatureDoesNotMatch(_HOST_NOT_SIGNED)
     access_key_id, date, region, service, terminator = scope
@@ -211,7 +241,12 @@ def _parse_time(value: str, *, http_date: bool) -> datetime:
         if parsed is not None:
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=UTC)
-            return parsed.astimezone(UTC)
+            try:
+                return parsed.astimezone(UTC)
+            except OverflowError:
+                # ``Fri, 31 Dec 9999 23:59:59 -2359`` is past the last representable
+                # moment once moved to UTC: no real request carries such a date.
+                pass
     raise IncompleteSignature(
         f"Date must be in ISO-8601 'basic format'. Got '{value}'. "
         "See http://en.wikipedia.org/wiki/ISO_8601"

@@ -112,7 +112,10 @@ def test_upload_and_get(iam: Any) -> None:
 
     got = iam.get_server_certificate(ServerCertificateName="WEB")["ServerCertificate"]
     assert got["ServerCertificateMetadata"] == uploaded
-    assert got["CertificateBody"] == body
+    # AWS returns the PEM without the trailing newline the upload ended with.
+    assert body.endswith("-----END CERTIFICATE-----\n")
+    assert got["CertificateBody"] == body.rstrip("\n")
+    assert got["CertificateBody"].endswith("-----END CERTIFICATE-----")
     assert "CertificateChain" not in got
     assert got["Tags"] == [{"Key": "team", "Value": "edge"}]
     # The private key is never returned.
@@ -125,7 +128,8 @@ def test_upload_ec_certificate_with_chain(iam: Any) -> None:
         ServerCertificateName="shop", CertificateBody=leaf, PrivateKey=key, CertificateChain=chain
     )
     got = iam.get_server_certificate(ServerCertificateName="shop")["ServerCertificate"]
-    assert got["CertificateChain"] == chain
+    assert chain.endswith("\n") and got["CertificateChain"] == chain.rstrip("\n")
+    assert got["CertificateBody"] == leaf.rstrip("\n")
     assert got["Tags"] == []
     ec_body, ec_key = ec_pair()
     iam.upload_server_certificate(

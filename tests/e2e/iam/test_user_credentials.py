@@ -211,8 +211,9 @@ def test_upload_signing_certificate_errors(iam: Any, certificate_pem: str) -> No
             "DuplicateCertificate", 409
         )
     iam.upload_signing_certificate(UserName="alice", CertificateBody=certificate(1))
-    assert error_of(iam.upload_signing_certificate, UserName="alice", CertificateBody=certificate(2))[:2] == (
-        "LimitExceeded", 409
+    # AWS's message names the quota CertificatesPerUser.
+    assert error_of(iam.upload_signing_certificate, UserName="alice", CertificateBody=certificate(2)) == (
+        "LimitExceeded", 409, "Cannot exceed quota for CertificatesPerUser: 2"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -119,3 +120,43 @@ def test_exclusions() -> None:
 def test_invalid_exclusions(identifier: dict[str, str]) -> None:
     with pytest.raises(InvalidInput):
         simulator._Exclusions([identifier])
+
+
+# -- the time budget (issue 11) -----------------------------------------------------------
+
+def _custom_context(clock: Any) -> Any:
+    from iamd.services.caller import Caller
+    from iamd.services.crypto import SecretBox
+    from iamd.services.operations import OperationContext
+    from iamd.services.runtime import Runtime
+
+    account = "111122223333"
+    return OperationContext(
+        caller=Caller(kind="Account", account_id=account, arn=f"arn:aws:iam::{account}:root",
+                      user_id=account, access_key_id="AKIAROOTKEY000000001"),
+        db=None, box=SecretBox(bytes(32)),  # type: ignore[arg-type]  # the simulation reads no store
+        runtime=Runtime(clock=clock), request_id="test",
+    )
+
+
+def test_a_simulation_past_its_budget_stops_with_invalid_input() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    # Every reading of the clock is a second later: the budget runs out after a few
+    # evaluations, whatever the machine's speed.
+    ticks = iter(range(1_000_000))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    context = _custom_context(lambda: start + timedelta(seconds=next(ticks)))
+    policy_text = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    params = {"PolicyInputList": [policy_text], "ActionNames": [f"s3:Get{i}" for i in range(100)]}
+    with pytest.raises(InvalidInput) as info:
+        simulator.simulate_custom_policy(context, params)
+    assert info.value.message == (
+        "The simulation did not finish within 5 seconds. "
+        "Simulate fewer actions, resources or policies in one call."
+    )
+    # Within the budget the same simulation answers.
+    still = _custom_context(lambda: start)
+    output = simulator.simulate_custom_policy(still, params)
+    assert len(output["EvaluationResults"]) == 100

@@ -19,9 +19,11 @@ from ._base import Matcher, Operator, ordered_family
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 _EPOCH_TEXT = re.compile(r"-?\d{1,19}")
+# IAM reads dates leniently: a year of fewer than four digits, a lower-case ``t``, and a
+# ``T`` with no time after it (``"01T"``) all pass its check.
 _ISO = re.compile(
-    r"(?P<date>[+-]?\d{4,9}(-\d{2}(-\d{2})?)?)"
-    r"([Tt](?P<time>\d{2}(:\d{2}(:\d{2}(\.\d{1,9})?)?)?)(?P<tz>[Zz]|[+-]\d{2}(:?\d{2})?)?)?"
+    r"(?P<date>[+-]?\d{1,9}(-\d{2}(-\d{2})?)?)"
+    r"([Tt](?P<time>\d{2}(:\d{2}(:\d{2}(\.\d{1,9})?)?)?)?(?P<tz>[Zz]|[+-]\d{2}(:?\d{2})?)?)?"
 )
 
 

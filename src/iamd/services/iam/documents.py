@@ -10,6 +10,9 @@ here as well.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from iamd import policy
 from iamd.protocol.errors import MalformedPolicyDocument
 
@@ -31,3 +34,18 @@ def size_without_whitespace(document: str) -> int:
     """The size AWS counts against its limits: characters other than white space."""
     return sum(1 for ch in document if not ch.isspace())
 
+
+
+OLD_VERSION = "Policy document must be version 2012-10-17 or greater."
+
+
+def require_current_version(document: str) -> None:
+    """Managed policies need ``"Version": "2012-10-17"``: IAM refuses a document without
+    a Version or with 2008-10-17 with this message before reporting anything else wrong
+    with it. (Inline policies still take either version.)"""
+    try:
+        decoded: Any = json.loads(document)
+    except (ValueError, RecursionError):
+        return  # not JSON: the syntax error is reported by ``check``
+    if isinstance(decoded, dict) and decoded.get("Version", "2008-10-17") == "2008-10-17":
+        raise MalformedPolicyDocument(OLD_VERSION)

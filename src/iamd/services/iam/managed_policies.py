@@ -41,6 +41,7 @@ T = TypeVar("T")
 # -- documents ---------------------------------------------------------------------------
 
 def check_managed_document(context: OperationContext, document: str) -> None:
+    documents.require_current_version(document)
     limit = context.quotas.managed_policy_size
     if size_without_whitespace(document) > limit:
         raise LimitExceeded(f"Cannot exceed quota for PolicySize: {limit}")
@@ -69,22 +70,28 @@ def policy_shape(
     *,
     usage: tuple[int, int] | None = None,
     full: bool = True,
+    description: bool = True,
+    empty_tags: bool = False,
 ) -> dict[str, Any]:
-    """The ``Policy`` shape; ``full`` adds Description and Tags, as GetPolicy returns them."""
+    """The ``Policy`` shape; ``full`` adds Description and Tags, as GetPolicy returns them.
+
+    CreatePolicy's answer has no Description even when one was given (``description=False``);
+    GetPolicy's always has Tags, an empty list for a policy without any (``empty_tags``).
+    """
     account_id = context.caller.account_id
     if usage is None:
         usage = (
             unit.attachments.attachment_count(account_id, ref.arn),
             unit.attachments.boundary_count(account_id, ref.arn),
         )
-    description: str | None = None
+    policy_description: str | None = None
     if ref.aws_managed:
         entry = catalogue()[ref.name]
         created, updated = entry.created_at, entry.updated_at
     else:
         record = unit.policies.get(ref.policy_id)
         assert record is not None
-        created, updated, description = record.created_at, record.updated_at, record.description
+        created, updated, policy_description = record.created_at, record.updated_at, record.description
     shape: dict[str, Any] = {
         "PolicyName": ref.name,
         "PolicyId": ref.policy_id,
@@ -98,12 +105,11 @@ def policy_shape(
         "UpdateDate": updated,
     }
     if full:
-        if description:
-            shape["Description"] = description
-        if not ref.aws_managed:
-            tags = tagging.tags_shape(unit, "policy", ref.policy_id)
-            if tags:
-                shape["Tags"] = tags
+        if description and policy_description:
+            shape["Description"] = policy_description
+        tags = [] if ref.aws_managed else tagging.tags_shape(unit, "policy", ref.policy_id)
+        if tags or empty_tags:
+            shape["Tags"] = tags
     return shape
 
 
@@ -137,14 +143,14 @@ def create_policy(context: OperationContext, params: Params) -> Output:
             raise EntityAlreadyExists(f"A policy called {name} already exists. Duplicate names are not allowed.") from None
         if params.get("Tags"):
             tagging.tag(context, unit, "policy", record.id, params["Tags"])
-        return {"Policy": policy_shape(context, unit, policy_ref(record), usage=(0, 0))}
+        return {"Policy": policy_shape(context, unit, policy_ref(record), usage=(0, 0), description=False)}
 
 
 @operation("iam", "GetPolicy")
 def get_policy(context: OperationContext, params: Params) -> Output:
     with context.db.reading() as unit:
         ref = require_policy(unit, context, params["PolicyArn"])
-        return {"Policy": policy_shape(context, unit, ref)}
+        return {"Policy": policy_shape(context, unit, ref, empty_tags=True)}
 
 
 @operation("iam", "ListPolicies")

@@ -44,6 +44,10 @@ def no_policy(account_id: str) -> NoSuchEntity:
     return NoSuchEntity(f"The Password Policy with domain name {account_id} cannot be found.")
 
 
+# DeleteAccountPasswordPolicy words the same absence differently from GetAccountPasswordPolicy.
+NO_POLICY_TO_DELETE = "The account policy with name PasswordPolicy cannot be found."
+
+
 @dataclass(frozen=True)
 class EffectivePolicy:
     """The rules a new IAM user password must meet: the custom policy, or AWS's default."""
@@ -184,5 +188,5 @@ def delete_account_password_policy(context: OperationContext, params: Params) ->
     account_id = context.caller.account_id
     with context.db.transaction() as unit:
         if not unit.passwords.delete_policy(account_id):
-            raise no_policy(account_id)
+            raise NoSuchEntity(NO_POLICY_TO_DELETE)
     return None

@@ -11,11 +11,13 @@ protected from ordinary edits by :func:`ensure_modifiable`.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from iamd.protocol.errors import (
     InvalidInput,
     LimitExceeded,
+    MalformedPolicyDocument,
     NoSuchEntity,
     PolicyNotAttachable,
 )
@@ -133,8 +135,20 @@ def get_role(context: OperationContext, unit: UnitOfWork, name: str) -> RoleReco
     return role
 
 
-def check_trust_policy(context: OperationContext, document: str) -> None:
-    """Validate a trust policy: its size against ACLSizePerRole, then its grammar."""
+INVALID_JSON = "This policy contains invalid Json"
+
+
+def check_trust_policy(context: OperationContext, document: str, *, creating: bool = False) -> None:
+    """Validate a trust policy: its size against ACLSizePerRole, then its grammar.
+
+    CreateRole answers a trust policy that is not JSON at all with "This policy contains
+    invalid Json" rather than the policy grammar's "Syntax errors in policy."
+    """
+    if creating:
+        try:
+            json.loads(document)
+        except (ValueError, RecursionError):
+            raise MalformedPolicyDocument(INVALID_JSON) from None
     limit = context.quotas.trust_policy_size
     if documents.size_without_whitespace(document) > limit:
         raise LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {limit}")
@@ -180,7 +194,7 @@ def add_role(
 def create_role(context: OperationContext, params: Params) -> Output:
     name = params["RoleName"]
     document = params["AssumeRolePolicyDocument"]
-    check_trust_policy(context, document)
+    check_trust_policy(context, document, creating=True)
     tags = list(params.get("Tags") or [])
     tagging.validate(tags)
     account_id = context.caller.account_id

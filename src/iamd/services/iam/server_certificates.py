@@ -166,17 +166,24 @@ def upload_server_certificate(context: OperationContext, params: Params) -> Outp
     return output
 
 
+def _as_aws_returns(pem: str) -> str:
+    # AWS returns the PEM without the trailing newline an upload usually ends with; tools
+    # that compare with it (the Terraform AWS provider trims it) would otherwise see a
+    # change on every plan.
+    return pem.rstrip()
+
+
 @operation("iam", "GetServerCertificate")
 def get_server_certificate(context: OperationContext, params: Params) -> Output:
     with context.db.reading() as unit:
         record = _find(context, unit, params["ServerCertificateName"])
         shape: dict[str, Any] = {
             "ServerCertificateMetadata": metadata_shape(context, record),
-            "CertificateBody": record.body,
+            "CertificateBody": _as_aws_returns(record.body),
             "Tags": tagging.tags_shape(unit, KIND, record.id),
         }
     if record.chain is not None:
-        shape["CertificateChain"] = record.chain
+        shape["CertificateChain"] = _as_aws_returns(record.chain)
     return {"ServerCertificate": shape}
 
 

@@ -90,7 +90,8 @@ def upload_signing_certificate(context: OperationContext, params: Params) -> Out
                 raise DuplicateCertificate(DUPLICATE_MESSAGE)
         limit = context.quotas.signing_certificates_per_user
         if len(unit.credentials.certificates(context.caller.account_id, owner)) >= limit:
-            raise quota_exceeded("SigningCertificatesPerUser", limit)
+            # AWS's message names the quota CertificatesPerUser, not SigningCertificatesPerUser.
+            raise quota_exceeded("CertificatesPerUser", limit)
         while True:
             record = SigningCertificateRecord(
                 id=certificate_id(context.runtime.random_bytes),

@@ -28,8 +28,9 @@ import binascii
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from iamd import policy
@@ -69,6 +70,13 @@ _SCENARIOS = {
     "EC2-VPC-EBS": ("instance", "image", "security-group", "network-interface", "volume"),
     "EC2-VPC-EBS-Subnet": ("instance", "image", "security-group", "network-interface", "subnet", "volume"),
 }
+
+# How long one simulation may run. The server runs it in a worker thread, so it never
+# stalls other requests, but a thread held for minutes is still a denial of service. AWS
+# bounds the input (131,072 characters per policy document, at most 1,000 actions a page);
+# within those bounds a simulation of the largest documents against many resources can
+# still take long, and that is what this budget stops.
+SIMULATION_BUDGET = timedelta(seconds=5)
 
 _LIST_TYPES = {"stringList", "numericList", "booleanList", "ipList", "binaryList", "dateList"}
 
@@ -209,7 +217,8 @@ def _simulate(context: OperationContext, params: Params, inputs: _Inputs, princi
         positions[key] = statement_positions(source.text)
 
     simulation = _Simulation(policy_set, sources, positions, principal, owner, request_context,
-                             has_boundary=boundary is not None, has_scps=bool(inputs.scps))
+                             has_boundary=boundary is not None, has_scps=bool(inputs.scps),
+                             clock=context.runtime.now)
     results = [simulation.result(action, resources) for action in page]
     output: dict[str, Any] = {"EvaluationResults": results, "IsTruncated": start + limit < len(actions)}
     if output["IsTruncated"]:
@@ -221,7 +230,7 @@ class _Simulation:
     def __init__(self, policy_set: policy.PolicySet, sources: Mapping[str, _Source],
                  positions: Mapping[str, list[tuple[Position, Position]] | None], principal: str,
                  owner: str | None, request_context: dict[str, Any], *, has_boundary: bool,
-                 has_scps: bool) -> None:
+                 has_scps: bool, clock: Callable[[], datetime]) -> None:
         self.policy_set = policy_set
         self.sources = sources
         self.positions = positions
@@ -231,6 +240,8 @@ class _Simulation:
         self.context = request_context
         self.has_boundary = has_boundary
         self.has_scps = has_scps
+        self.clock = clock
+        self.deadline = clock() + SIMULATION_BUDGET
 
     def result(self, action: str, resources: Sequence[str]) -> dict[str, Any]:
         specific = [r for r in resources if r != "*"]
@@ -288,6 +299,11 @@ class _Simulation:
         resource_account = _account_of(resource) or self.owner or self.principal_account
         request = policy.Request(action=action, resource=resource, principal=self.principal,
                                  context=self.context, resource_account=resource_account)
+        if self.clock() > self.deadline:
+            raise InvalidInput(
+                f"The simulation did not finish within {SIMULATION_BUDGET.seconds} seconds. "
+                "Simulate fewer actions, resources or policies in one call."
+            )
         decision = self.policy_set.evaluate(request)
         trace = decision.trace
         verdict = _DECISIONS[decision.effect]
