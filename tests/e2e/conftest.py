@@ -66,6 +66,19 @@ class RunningServer:
         return PartitionAccount(self, created["account_id"], created["access_key_id"],
                                 created["secret_access_key"], region)
 
+    def wait_for_line(self, prefix: str, timeout: float = 30) -> str:
+        """The first line of the server's output that starts with ``prefix`` (the output is
+        read by a thread of its own, so read it here rather than from the process)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.output):
+                if line.startswith(prefix):
+                    return line
+            if self.process.poll() is not None and (self.drain is None or not self.drain.is_alive()):
+                break
+            time.sleep(0.02)
+        raise AssertionError(f"no line starting with {prefix!r} in:\n" + "".join(self.output))
+
     def reset(self) -> None:
         status, _ = self.admin("POST", "/_iamd/reset")
         assert status == 200

@@ -299,10 +299,7 @@ def test_the_container_endpoint_wants_its_token(stack: Stack) -> None:
 def test_serve_with_an_imds_endpoint() -> None:
     server = start_server(["--ephemeral", "--imds", "0:app-profile"], {})
     try:
-        assert server.process.stdout is not None
-        line = server.process.stdout.readline()
-        while line and not line.startswith("imds: "):
-            line = server.process.stdout.readline()
+        line = server.wait_for_line("imds: ")
         assert line.startswith("imds: instance i-"), line
         url = line.rsplit(" on ", 1)[1].strip() + "/"
         # The profile does not exist yet: the instance has no role.
