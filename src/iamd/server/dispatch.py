@@ -186,6 +186,10 @@ def handle(state: ServerState, request: ApiRequest) -> Response:
             call.service = service.name
         if call.caller is not None or call.claimed is not None:
             state.audit.submit(call)
+        # Only operations of the model are labels: a client's made-up Action is not.
+        operation = action if service is not None and action and service.has_operation(action) else "unknown"
+        state.metrics.request(call.service, operation, call.error_code,
+                              time.perf_counter() - started)
         _log_request(call, status, started)
 
 
@@ -274,6 +278,8 @@ def handle_json(state: ServerState, request: ApiRequest) -> Response:
     finally:
         if call.action and (call.caller is not None or call.claimed is not None):
             state.audit.submit(call)
+        state.metrics.request(call.service, call.action or "unknown", call.error_code,
+                              time.perf_counter() - started)
         _log_request(call, status, started)
 
 
