@@ -5,6 +5,7 @@ alone no longer opens the store."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sqlite3
 import subprocess
@@ -13,9 +14,12 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import serialization
 
 from iamd.services.crypto import SecretBox, read_key_file
 from tests.e2e.conftest import RunningServer, start_server, stop_server
+from tests.e2e.federation.saml_idp import SamlIdp
+from tests.e2e.iam.test_server_certificates import rsa_pair
 
 
 def _iamd(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -26,15 +30,33 @@ def _iamd(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
     )
 
 
+# table, the row id that is also the sealing context, sealed column, purpose
+SEALED = (
+    ("access_keys", "access_key_id", "secret_sealed", "access-key-secret"),
+    ("mfa_devices", "serial_number", "seed_sealed", "mfa-seed"),
+    ("service_specific_credentials", "id", "password_sealed", "service-specific-credential"),
+    ("server_certificates", "id", "private_key_sealed", "server-certificate-key"),
+)
+
+
+def _sealed_values(database: Path) -> list[tuple[str, bytes, bytes]]:
+    """(purpose, context, sealed value) of every secret the store holds."""
+    found = []
+    with sqlite3.connect(database) as connection:
+        for table, row_id, column, purpose in SEALED:
+            query = f"SELECT {row_id}, {column} FROM {table} WHERE {column} IS NOT NULL"
+            for context, sealed in connection.execute(query):
+                found.append((purpose, context.encode(), bytes(sealed)))
+        for arn, keys in connection.execute("SELECT arn, private_keys FROM saml_providers"):
+            for key in json.loads(keys):
+                found.append(("saml-provider-private-key", f"{arn}/{key['KeyId']}".encode(),
+                              base64.b64decode(key["Sealed"])))
+    return found
+
+
 def _key_ids(database: Path) -> set[bytes]:
     """The key id of every sealed value the store holds (byte 1 to 4 of each)."""
-    found = set()
-    with sqlite3.connect(database) as connection:
-        for table, column in (("access_keys", "secret_sealed"), ("mfa_devices", "seed_sealed"),
-                              ("service_specific_credentials", "password_sealed")):
-            for (sealed,) in connection.execute(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL"):
-                found.add(bytes(sealed)[1:5])
-    return found
+    return {sealed[1:5] for _, _, sealed in _sealed_values(database)}
 
 
 def _works(server: RunningServer, key: dict[str, str], token: str | None = None) -> bool:
@@ -57,6 +79,12 @@ def test_rotate_while_serving_then_restart(tmp_path: Path) -> None:
         old_key = iam.create_access_key(UserName="alice")["AccessKey"]
         iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-mfa")
         iam.create_service_specific_credential(UserName="alice", ServiceName="codecommit.amazonaws.com")
+        certificate, private_key = rsa_pair()
+        iam.upload_server_certificate(ServerCertificateName="web", CertificateBody=certificate, PrivateKey=private_key)
+        idp = SamlIdp()
+        pem = idp.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()).decode()
+        iam.create_saml_provider(Name="corp", SAMLMetadataDocument=idp.metadata(), AddPrivateKey=pem)
         session = server.client("sts", access_key_id=old_key["AccessKeyId"],
                                 secret_access_key=old_key["SecretAccessKey"]).get_session_token()["Credentials"]
         old_master = read_key_file(data_dir / "master.key")
@@ -65,11 +93,16 @@ def test_rotate_while_serving_then_restart(tmp_path: Path) -> None:
 
         rotated = _iamd("keys", "rotate", "--data-dir", str(data_dir), "--grace", "2.5")
         assert rotated.returncode == 0, rotated.stderr
-        assert "re-sealed 4 secrets" in rotated.stdout  # root's key, alice's key, the seed, the password
+        # root's key, alice's key, the seed, the password, the certificate's and the SAML key
+        assert "re-sealed 6 secrets" in rotated.stdout
         new_master = read_key_file(data_dir / "master.key")
         new_id = SecretBox(new_master).key_id
         assert new_master != old_master and read_key_file(data_dir / "master.key.old") == old_master
         assert _key_ids(database) == {new_id}
+        # Each value opens with the new key alone, bound to its own record as before.
+        new_box = SecretBox(new_master)
+        opened = [new_box.open(purpose, sealed, context) for purpose, context, sealed in _sealed_values(database)]
+        assert private_key.encode() in opened and pem.strip().encode() in opened
 
         # The running server: re-sealed secrets, the old session token, and a secret it
         # makes now (sealed under the new key, which it picked up from master.key).
