@@ -18,7 +18,7 @@ from tests.e2e.conftest import start_server, stop_server
 def _iamd(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("IAMD_")}
     return subprocess.run(
-        [sys.executable, "-m", "iamd.cli", *args], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "iamd.cli", *args], capture_output=True, text=True, timeout=120, check=False,
         env={**clean, **(env or {})}, stdin=subprocess.DEVNULL,
     )
 

@@ -197,7 +197,7 @@ def test_workers_need_a_shared_store(tmp_path: Path) -> None:
 
     result = subprocess.run(
         [sys.executable, "-m", "iamd.cli", "serve", "--workers", "2", "--ephemeral", "--port", "0"],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: --workers needs a store the workers share")
