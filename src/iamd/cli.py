@@ -454,7 +454,7 @@ def restore_command(
 @app.command()
 def operations() -> None:
     """Print the IAM and STS operations and which are implemented, as Markdown (docs/operations.md)."""
-    from iamd.services.coverage import document
+    from iamd.server.coverage import document
 
     sys.stdout.write(document())
 

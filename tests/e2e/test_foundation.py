@@ -189,7 +189,7 @@ def test_unknown_action(server: RunningServer) -> None:
 
 def test_unimplemented_operation_says_so(server: RunningServer) -> None:
     from iamd.protocol import load_service
-    from iamd.services.operations import handler_for
+    from iamd.server.operations import handler_for
 
     missing = sorted(op for op in load_service("iam").operation_names if handler_for("iam", op) is None)
     if not missing:

@@ -58,13 +58,11 @@ class World:
         )
         with self.db.transaction() as unit:
             unit.roles.add(record)
-            unit.mark_changed()
         return record
 
     def set_trust(self, role: RoleRecord, trust_policy: str) -> None:
         with self.db.transaction() as unit:
             unit.roles.update(role.id, trust_policy=trust_policy)
-            unit.mark_changed()
 
     def profile(self, name: str, role: RoleRecord | None = None, account_id: str = ACCOUNT) -> InstanceProfileRecord:
         record = InstanceProfileRecord(
@@ -74,7 +72,6 @@ class World:
             unit.instance_profiles.add(record)
             if role is not None:
                 unit.instance_profiles.add_role(record.id, role.id)
-            unit.mark_changed()
         return record
 
     def events(self, name: str = "AssumeRole") -> list[dict[str, Any]]:

@@ -22,7 +22,6 @@ def test_account_and_user_round_trip(db: Database) -> None:
     with db.transaction() as unit:
         unit.accounts.add("111122223333", "root@example.com", NOW)
         unit.users.add(UserRecord(id="AIDA1", account_id="111122223333", name="Alice", path="/eng/", created_at=NOW))
-        unit.mark_changed()
     assert db.state_version() == 2
     with db.reading() as unit:
         user = unit.users.get_by_name("111122223333", "ALICE")
@@ -49,7 +48,6 @@ def test_names_are_unique_without_regard_to_case(db: Database) -> None:
 def test_a_failed_transaction_leaves_nothing_behind(db: Database) -> None:
     with pytest.raises(RuntimeError), db.transaction() as unit:
         unit.accounts.add("111122223333", None, NOW)
-        unit.mark_changed()
         raise RuntimeError("boom")
     with db.reading() as unit:
         assert unit.accounts.list() == []
@@ -85,3 +83,28 @@ def test_wipe(db: Database) -> None:
     db.wipe()
     with db.reading() as unit:
         assert unit.accounts.list() == []
+
+
+def test_writes_bump_the_state_version_by_themselves(db: Database) -> None:
+    with db.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+        unit.access_keys.add(AccessKeyRecord("AKIAKEY", "111122223333", None, b"\x00sealed", "Active", NOW))
+    version = db.state_version()
+    assert version == 2
+    # Usage records change nothing a process caches: no bump.
+    with db.transaction() as unit:
+        unit.access_keys.record_use("AKIAKEY", NOW, "us-east-1", "iam")
+    with db.transaction() as unit:
+        unit.meta.put("note", "x")
+    assert db.state_version() == version
+    # A change of state does, with no call to ask for it.
+    with db.transaction() as unit:
+        unit.access_keys.set_status("AKIAKEY", "Inactive")
+    assert db.state_version() == version + 1
+    with db.transaction() as unit:
+        unit.access_keys.delete("AKIAKEY")
+    assert db.state_version() == version + 2
+    # Reads and empty transactions do not.
+    with db.transaction() as unit:
+        unit.access_keys.get("AKIAKEY")
+    assert db.state_version() == version + 2

@@ -16,32 +16,28 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cached_property
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from iamd import sigv4
 from iamd.protocol import QueryService, find_service_for_action, load_service
 from iamd.protocol.errors import (
-    ExpiredToken,
     InternalFailure,
     InvalidAction,
-    InvalidClientTokenId,
     NotImplementedOperation,
     ServiceError,
     UnknownPath,
-    error_class_for_code,
 )
 from iamd.protocol.json_protocol import API_VERSIONS as JSON_SERVICES
 from iamd.protocol.json_protocol import JsonProtocolError, JsonService, load_json_service
+from iamd.server.operations import handler_for
 from iamd.server.state import ServerState
-from iamd.services import cloudtrail, sessions  # noqa: F401  (cloudtrail registers LookupEvents)
 from iamd.services.audit import ApiCall
-from iamd.services.authentication import caller_for_session
+from iamd.services.authentication import authenticate, signature_error
 from iamd.services.caller import Caller
-from iamd.services.federation.api import PRINCIPAL_TYPES, UNSIGNED_ACTIONS
-from iamd.services.federation.role_session import unsigned_caller
-from iamd.services.operations import OperationContext, handler_for
+from iamd.services.federation.role_session import PRINCIPAL_TYPES, UNSIGNED_ACTIONS, unsigned_caller
+from iamd.services.operations import OperationContext, Output, Params
 
 log = logging.getLogger("iamd.request")
 
@@ -129,67 +125,237 @@ def handle(state: ServerState, request: ApiRequest) -> Response:
     if request.path.split("?", 1)[0] not in API_PATHS:
         return _unknown_path(request)
     if request.header("x-amz-target") is not None:
-        return handle_json(state, request)
+        return _serve(state, request, _JsonWire(request))
+    return _serve(state, request, _QueryWire(request))
+
+
+class _Wire(Protocol):
+    """What differs between the Query protocol (IAM, STS) and the JSON protocol (CloudTrail)."""
+
+    default_service: str  # what the audit record says before the API is known
+    initial_action: str | None  # the audit record's action before the request is verified
+
+    def unsigned_caller(self) -> Caller | None:
+        """The caller of a call that carries its own credential (no SigV4), else None."""
+
+    def choose(self, scope_service: str | None) -> WireService:
+        """The API the request speaks; ``scope_service`` from the SigV4 scope, None if unsigned."""
+
+    def on_signed(self, service: WireService, call: ApiCall) -> None:
+        """Record in the audit call what the protocol knows once the API is chosen."""
+
+    def operation(self, service: WireService) -> str:
+        """The operation's name, or the protocol's error for an unknown one."""
+
+    def not_implemented(self, operation: str) -> ServiceError: ...
+
+    def parse(self, service: WireService, operation: str) -> Params: ...
+
+    def extras(self, state: ServerState) -> dict[str, Any]: ...
+
+    def serialize(self, service: WireService, operation: str, output: Output, request_id: str, call: ApiCall) -> bytes: ...
+
+    def serialize_error(self, service: WireService, error: ServiceError, request_id: str) -> tuple[bytes, int]: ...
+
+    def content_type(self, service: WireService) -> str: ...
+
+    def fallback(self) -> WireService:
+        """The API whose error format answers a failure before the API is known."""
+
+    def log_extra(self) -> dict[str, Any]: ...
+
+    def audited(self, call: ApiCall) -> bool:
+        """Whether the call is worth an audit record (its account is known)."""
+
+
+WireService = QueryService | JsonService
+
+
+class _QueryWire:
+    default_service = "iam"
+
+    def __init__(self, request: ApiRequest) -> None:
+        self._request = request
+        self._action = self.initial_action = request.action
+
+    def unsigned_caller(self) -> Caller | None:
+        if self._action in UNSIGNED_ACTIONS:
+            # The web identity token or SAML assertion is the credential; no signature.
+            return unsigned_caller(PRINCIPAL_TYPES[self._action])
+        return None
+
+    def choose(self, scope_service: str | None) -> WireService:
+        if self._action in UNSIGNED_ACTIONS:
+            return load_service("sts")
+        return _choose_service(scope_service, self._action)
+
+    def on_signed(self, service: WireService, call: ApiCall) -> None:
+        pass
+
+    def operation(self, service: WireService) -> str:
+        action = self._action
+        if not action:
+            raise InvalidAction("Could not find operation for version " + service.api_version)
+        if not service.has_operation(action):
+            raise InvalidAction(f"Could not find operation {action} for version {service.api_version}")
+        return action
+
+    def not_implemented(self, operation: str) -> ServiceError:
+        return NotImplementedOperation(f"{operation} is not implemented by iamd yet.")
+
+    def parse(self, service: WireService, operation: str) -> Params:
+        assert isinstance(service, QueryService)
+        return service.parse_request(operation, self._request.form)
+
+    def extras(self, state: ServerState) -> dict[str, Any]:
+        return {}
+
+    def serialize(self, service: WireService, operation: str, output: Output, request_id: str, call: ApiCall) -> bytes:
+        assert isinstance(service, QueryService)
+        call.output = output
+        return service.serialize_response(operation, output, request_id)
+
+    def serialize_error(self, service: WireService, error: ServiceError, request_id: str) -> tuple[bytes, int]:
+        assert isinstance(service, QueryService)
+        return service.serialize_error(error, request_id)
+
+    def content_type(self, service: WireService) -> str:
+        return XML_CONTENT_TYPE
+
+    def fallback(self) -> WireService:
+        return load_service("iam")
+
+    def log_extra(self) -> dict[str, Any]:
+        return {"action": self._action}
+
+    def audited(self, call: ApiCall) -> bool:
+        return call.caller is not None or call.claimed is not None
+
+
+class _JsonWire:
+    """A JSON-protocol request: ``X-Amz-Target`` names the operation, the body is JSON."""
+
+    default_service = "cloudtrail"
+
+    def __init__(self, request: ApiRequest) -> None:
+        self._request = request
+        self._target = request.header("x-amz-target")
+        self.initial_action: str | None = None
+
+    def unsigned_caller(self) -> Caller | None:
+        return None
+
+    def choose(self, scope_service: str | None) -> WireService:
+        return _json_service(scope_service, self._target)
+
+    def on_signed(self, service: WireService, call: ApiCall) -> None:
+        name = (self._target or "").rpartition(".")[2]
+        call.action = name if service.has_operation(name) else None
+
+    def operation(self, service: WireService) -> str:
+        assert isinstance(service, JsonService)
+        return service.operation_for(self._target)
+
+    def not_implemented(self, operation: str) -> ServiceError:
+        return JsonProtocolError("UnsupportedOperationException", f"{operation} is not implemented by iamd yet.")
+
+    def parse(self, service: WireService, operation: str) -> Params:
+        assert isinstance(service, JsonService)
+        return service.parse_request(operation, self._request.body)
+
+    def extras(self, state: ServerState) -> dict[str, Any]:
+        return {"audit_flush": state.audit.flush}
+
+    def serialize(self, service: WireService, operation: str, output: Output, request_id: str, call: ApiCall) -> bytes:
+        assert isinstance(service, JsonService)
+        return service.serialize_response(operation, output)
+
+    def serialize_error(self, service: WireService, error: ServiceError, request_id: str) -> tuple[bytes, int]:
+        assert isinstance(service, JsonService)
+        return service.serialize_error(error)
+
+    def content_type(self, service: WireService) -> str:
+        assert isinstance(service, JsonService)
+        return service.content_type
+
+    def fallback(self) -> WireService:
+        return load_json_service("cloudtrail")
+
+    def log_extra(self) -> dict[str, Any]:
+        return {"target": self._target}
+
+    def audited(self, call: ApiCall) -> bool:
+        return bool(call.action) and (call.caller is not None or call.claimed is not None)
+
+
+def _serve(state: ServerState, request: ApiRequest, wire: _Wire) -> Response:
+    """The one request path: SigV4 -> authenticate -> authorize -> handler -> serialise."""
     started = time.perf_counter()
     request_id = str(uuid.uuid4())
-    form = request.form
-    action = request.action
-    service: QueryService | None = None
-    caller: Caller | None = None
+    service: WireService | None = None
     status = 500
-    call = ApiCall(state.runtime.now(), request_id, "iam", action, "us-east-1", request.client_ip,
-                   request.header("user-agent") or "", None, None, None, None, None, None, None)
+    call = ApiCall(state.runtime.now(), request_id, wire.default_service, wire.initial_action, "us-east-1",
+                   request.client_ip, request.header("user-agent") or "", None, None, None, None, None, None, None)
     try:
-        if action in UNSIGNED_ACTIONS:
-            # The web identity token or SAML assertion is the credential; no signature.
-            service = load_service("sts")
-            caller = unsigned_caller(PRINCIPAL_TYPES[action])
-            body = run_operation(state, service, action, form, caller, request, request_id, call)
-            status = 200
-            return Response(200, body, [("Content-Type", XML_CONTENT_TYPE), ("x-amzn-RequestId", request_id)])
-        parts = sigv4.RequestParts(
-            method=request.method,
-            path=request.path,
-            query_string=request.query_string,
-            headers=request.headers,
-            body=request.body,
+        caller = wire.unsigned_caller()
+        if caller is not None:
+            service = wire.choose(None)
+        else:
+            parts = sigv4.RequestParts(
+                method=request.method, path=request.path, query_string=request.query_string,
+                headers=request.headers, body=request.body,
+            )
+            try:
+                signed = sigv4.parse_request(parts)
+            except sigv4.SigV4Error as exc:
+                service = wire.choose(None)
+                raise signature_error(exc) from None
+            service = wire.choose(signed.service)
+            call.service = service.name
+            call.region = signed.region
+            call.access_key_id = signed.access_key_id
+            wire.on_signed(service, call)
+            caller = call.caller = authenticate(
+                state.authenticator, state.box, signed, parts, state.runtime.now(), service.name, call
+            )
+        operation = wire.operation(service)
+        handler = handler_for(service.name, operation)
+        if handler is None:
+            raise wire.not_implemented(operation)
+        params = call.params = wire.parse(service, operation)
+        context = OperationContext(
+            caller=caller, db=state.db, box=state.box, runtime=state.runtime, request_id=request_id,
+            source_ip=request.client_ip, user_agent=request.header("user-agent") or "",
+            secure_transport=request.secure, quotas=state.quotas, authorizer=state.authorizer,
+            extras=wire.extras(state),
         )
-        try:
-            signed = sigv4.parse_request(parts)
-        except sigv4.SigV4Error as exc:
-            service = _choose_service(None, action)
-            raise _as_service_error(exc) from None
-        service = _choose_service(signed.service, action)
-        call.region = signed.region
-        call.access_key_id = signed.access_key_id
-        caller = call.caller = authenticate(state, signed, parts, service.name, call)
-        body = run_operation(state, service, action, form, caller, request, request_id, call)
+        state.authorizer.authorize(context, service.name, operation, params)
+        output = handler(context, params)
+        body = wire.serialize(service, operation, output, request_id, call)
         status = 200
-        return Response(200, body, [("Content-Type", XML_CONTENT_TYPE), ("x-amzn-RequestId", request_id)])
+        return Response(200, body, [("Content-Type", wire.content_type(service)), ("x-amzn-RequestId", request_id)])
     except ServiceError as exc:
         call.error_code = exc.code
         call.error_message = exc.message
-        service = service or _choose_service(None, action)
-        body, status = service.serialize_error(exc, request_id)
-        return Response(status, body, [("Content-Type", XML_CONTENT_TYPE), ("x-amzn-RequestId", request_id)])
+        service = service or wire.choose(None)
+        body, status = wire.serialize_error(service, exc, request_id)
+        return Response(status, body, [("Content-Type", wire.content_type(service)), ("x-amzn-RequestId", request_id)])
     except Exception:
-        log.exception("internal error", extra={"request_id": request_id, "action": action})
-        call.error_code = InternalFailure.code
-        call.error_message = "We encountered an internal error. Please try again."
-        service = service or load_service("iam")
-        body, status = service.serialize_error(
-            InternalFailure("We encountered an internal error. Please try again."), request_id
-        )
-        return Response(status, body, [("Content-Type", XML_CONTENT_TYPE), ("x-amzn-RequestId", request_id)])
+        log.exception("internal error", extra={"request_id": request_id, **wire.log_extra()})
+        failure = InternalFailure("We encountered an internal error. Please try again.")
+        call.error_code, call.error_message = failure.code, failure.message
+        service = service or wire.fallback()
+        body, status = wire.serialize_error(service, failure, request_id)
+        return Response(status, body, [("Content-Type", wire.content_type(service)), ("x-amzn-RequestId", request_id)])
     finally:
         if service is not None:
             call.service = service.name
-        if call.caller is not None or call.claimed is not None:
+        if wire.audited(call):
             state.audit.submit(call)
         # Only operations of the model are labels: a client's made-up Action is not.
-        operation = action if service is not None and action and service.has_operation(action) else "unknown"
-        state.metrics.request(call.service, operation, call.error_code,
-                              time.perf_counter() - started)
+        named = call.action
+        label = named if service is not None and named and service.has_operation(named) else "unknown"
+        state.metrics.request(call.service, label, call.error_code, time.perf_counter() - started)
         _log_request(call, status, started)
 
 
@@ -218,71 +384,6 @@ def _json_service(scope_service: str | None, target: str | None) -> JsonService:
     return load_json_service("cloudtrail")
 
 
-def handle_json(state: ServerState, request: ApiRequest) -> Response:
-    """A JSON-protocol request: ``X-Amz-Target`` names the operation, the body is JSON."""
-    started = time.perf_counter()
-    request_id = str(uuid.uuid4())
-    target = request.header("x-amz-target")
-    service: JsonService | None = None
-    status = 500
-    call = ApiCall(state.runtime.now(), request_id, "cloudtrail", None, "us-east-1", request.client_ip,
-                   request.header("user-agent") or "", None, None, None, None, None, None, None)
-    try:
-        parts = sigv4.RequestParts(
-            method=request.method, path=request.path, query_string=request.query_string,
-            headers=request.headers, body=request.body,
-        )
-        try:
-            signed = sigv4.parse_request(parts)
-        except sigv4.SigV4Error as exc:
-            service = _json_service(None, target)
-            raise _as_service_error(exc) from None
-        service = _json_service(signed.service, target)
-        call.service = service.name
-        call.region = signed.region
-        call.access_key_id = signed.access_key_id
-        name = (target or "").rpartition(".")[2]
-        call.action = name if service.has_operation(name) else None
-        caller = call.caller = authenticate(state, signed, parts, service.name, call)
-        operation = service.operation_for(target)
-        handler = handler_for(service.name, operation)
-        if handler is None:
-            raise JsonProtocolError(
-                "UnsupportedOperationException", f"{operation} is not implemented by iamd yet."
-            )
-        params = call.params = service.parse_request(operation, request.body)
-        context = OperationContext(
-            caller=caller, db=state.db, box=state.box, runtime=state.runtime, request_id=request_id,
-            source_ip=request.client_ip, user_agent=request.header("user-agent") or "",
-            secure_transport=request.secure, quotas=state.quotas, authorizer=state.authorizer,
-            extras={"audit_flush": state.audit.flush},
-        )
-        state.authorizer.authorize(context, service.name, operation, params)
-        output = handler(context, params)
-        body = service.serialize_response(operation, output)
-        status = 200
-        return Response(200, body, [("Content-Type", service.content_type), ("x-amzn-RequestId", request_id)])
-    except ServiceError as exc:
-        service = service or _json_service(None, target)
-        call.error_code = exc.code
-        call.error_message = exc.message
-        body, status = service.serialize_error(exc)
-        return Response(status, body, [("Content-Type", service.content_type), ("x-amzn-RequestId", request_id)])
-    except Exception:
-        log.exception("internal error", extra={"request_id": request_id, "target": target})
-        service = service or load_json_service("cloudtrail")
-        failure = InternalFailure("We encountered an internal error. Please try again.")
-        call.error_code, call.error_message = failure.code, failure.message
-        body, status = service.serialize_error(failure)
-        return Response(status, body, [("Content-Type", service.content_type), ("x-amzn-RequestId", request_id)])
-    finally:
-        if call.action and (call.caller is not None or call.claimed is not None):
-            state.audit.submit(call)
-        state.metrics.request(call.service, call.action or "unknown", call.error_code,
-                              time.perf_counter() - started)
-        _log_request(call, status, started)
-
-
 def _log_request(call: ApiCall, status: int, started: float) -> None:
     """One structured line per request: who, what, how it ended. Never a secret."""
     if not log.isEnabledFor(logging.INFO):
@@ -302,96 +403,3 @@ def _log_request(call: ApiCall, status: int, started: float) -> None:
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         },
     )
-
-
-def _as_service_error(exc: sigv4.SigV4Error) -> ServiceError:
-    return error_class_for_code(exc.code)(exc.message)
-
-
-def authenticate(
-    state: ServerState, signed: sigv4.SignedRequest, parts: sigv4.RequestParts, service_name: str,
-    call: ApiCall | None = None,
-) -> Caller:
-    """The caller behind a signed request. When the key or session is genuine but the
-    signature is not (or the session has expired), ``call.claimed`` is set to the principal
-    the request claimed to be, so the audit trail can record the failure in its account."""
-    now = state.runtime.now()
-    token = signed.security_token
-    if token is not None or signed.access_key_id.startswith("ASIA"):
-        if not token:
-            raise InvalidClientTokenId(sessions.INVALID_TOKEN)
-        try:
-            session = sessions.open_token(state.box, signed.access_key_id, token, now)
-        except ExpiredToken:
-            if call is not None:
-                # The token is genuine, only expired: open it as of its issue to learn who.
-                expired = sessions.open_token(state.box, signed.access_key_id, token, _EPOCH)
-                call.claimed = caller_for_session(
-                    expired, signed.region, token, state.authenticator.account_partition(expired.account_id)
-                )
-            raise
-        claimed = caller_for_session(
-            session, signed.region, token, state.authenticator.account_partition(session.account_id)
-        )
-        if call is not None:
-            call.claimed = claimed
-        _verify(signed, parts, session.secret_access_key, now, service_name)
-        return claimed
-    state.authenticator.refresh()
-    identity = state.authenticator.identity(signed.access_key_id)
-    claimed = identity.caller(signed.region)
-    if call is not None:
-        call.claimed = claimed
-    _verify(signed, parts, identity.secret_access_key, now, service_name)
-    return claimed
-
-
-_EPOCH = datetime.fromtimestamp(0, UTC)
-
-
-def _verify(
-    signed: sigv4.SignedRequest, parts: sigv4.RequestParts, secret: str, now: datetime, service_name: str
-) -> None:
-    try:
-        sigv4.verify(signed, parts, secret, now, service=service_name)
-    except sigv4.SigV4Error as exc:
-        raise _as_service_error(exc) from None
-
-
-def run_operation(
-    state: ServerState,
-    service: QueryService,
-    action: str | None,
-    form: dict[str, list[str]],
-    caller: Caller,
-    request: ApiRequest,
-    request_id: str,
-    call: ApiCall | None = None,
-) -> bytes:
-    if not action:
-        raise InvalidAction("Could not find operation for version " + service.api_version)
-    if not service.has_operation(action):
-        raise InvalidAction(f"Could not find operation {action} for version {service.api_version}")
-    handler = handler_for(service.name, action)
-    if handler is None:
-        raise NotImplementedOperation(f"{action} is not implemented by iamd yet.")
-    params = service.parse_request(action, form)
-    if call is not None:
-        call.params = params
-    context = OperationContext(
-        caller=caller,
-        db=state.db,
-        box=state.box,
-        runtime=state.runtime,
-        request_id=request_id,
-        source_ip=request.client_ip,
-        user_agent=request.header("user-agent") or "",
-        secure_transport=request.secure,
-        quotas=state.quotas,
-        authorizer=state.authorizer,
-    )
-    state.authorizer.authorize(context, service.name, action, params)
-    output = handler(context, params)
-    if call is not None:
-        call.output = output
-    return service.serialize_response(action, output, request_id)

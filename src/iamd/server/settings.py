@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from iamd.services.iam.quotas import Quotas
+from iamd.services.quotas import Quotas
 
 DEFAULT_PORT = 8600
 DEFAULT_HOST = "127.0.0.1"

@@ -26,8 +26,8 @@ from iamd.services.crypto import (
     read_key_file,
 )
 from iamd.services.federation import jwks
-from iamd.services.iam.quotas import Quotas
 from iamd.services.master_key import MasterKeyMismatch, confirm_master_key
+from iamd.services.quotas import Quotas
 from iamd.services.runtime import Runtime
 from iamd.services.state_watch import StateWatcher
 from iamd.store import Database, StoreError, sqlite_url

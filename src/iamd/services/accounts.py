@@ -103,7 +103,6 @@ def create_account(
             raise EntityAlreadyExists(
                 f"Access key {credentials.access_key_id} already exists."
             ) from None
-        unit.mark_changed()
     return NewAccount(account_id=chosen, email=email, root=credentials, partition=partition)
 
 
@@ -140,7 +139,6 @@ def reset_root_key(db: Database, box: SecretBox, runtime: Runtime, account_id: s
         for record in old:
             unit.access_keys.delete(record.access_key_id)
         unit.access_keys.add(_root_key(box, account_id, credentials, runtime.now()))
-        unit.mark_changed()
     return credentials, len(old)
 
 
@@ -180,7 +178,6 @@ def bootstrap(
         with db.transaction() as unit:
             if unit.access_keys.get(root_credentials.access_key_id) is None:
                 unit.access_keys.add(_root_key(box, default.id, root_credentials, runtime.now()))
-                unit.mark_changed()
     return None
 
 

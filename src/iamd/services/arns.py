@@ -22,3 +22,18 @@ def assumed_role_arn(partition: str, account_id: str, role_name: str, session_na
 
 def federated_user_arn(partition: str, account_id: str, name: str) -> str:
     return f"arn:{partition}:sts::{account_id}:federated-user/{name}"
+
+
+def arn_in_partition(arn: str, partition: str) -> str:
+    """Rewrite a stored ``arn:aws:...`` ARN into the caller's partition."""
+    if arn.startswith("arn:aws:") and partition != "aws":
+        return f"arn:{partition}:" + arn[len("arn:aws:"):]
+    return arn
+
+
+def arn_for_storage(arn: str) -> str:
+    """Store ARNs in the ``aws`` partition, whatever partition the caller named."""
+    parts = arn.split(":", 2)
+    if len(parts) == 3 and parts[0] == "arn":
+        return "arn:aws:" + parts[2]
+    return arn

@@ -21,10 +21,11 @@ from iamd import policy
 from iamd.protocol.errors import AccessDenied, InvalidParameterValue, ValidationError
 from iamd.services import arns, sessions, trust_principals
 from iamd.services.authz import global_context
-from iamd.services.iam.managed_policies import account_partition
 from iamd.services.iam.tagging import validate as validate_tags
 from iamd.services.operations import OperationContext, Output, Params, operation
-from iamd.services.sts import ROLE_ARN, _check_mfa, _check_packed, _credentials, _session_policies
+from iamd.services.policy_sources import account_partition
+from iamd.services.session_issue import ROLE_ARN, check_packed, credentials, session_policies
+from iamd.services.sts import check_mfa
 
 CHAINED_MAX_SECONDS = 3600
 
@@ -102,9 +103,9 @@ def assume_role(context: OperationContext, params: Params) -> Output:
             )
         source_identity = session.source_identity
 
-    document, policy_arns = _session_policies(context, params, role_account)
-    packed = _check_packed(document, policy_arns, new_tags)
-    mfa = _check_mfa(context, params) or bool(session and session.mfa_authenticated)
+    document, policy_arns = session_policies(context, params, role_account)
+    packed = check_packed(document, policy_arns, new_tags)
+    mfa = check_mfa(context, params) or bool(session and session.mfa_authenticated)
 
     keys = global_context(context, loaded.principal_tags)
     if mfa:
@@ -175,7 +176,7 @@ def assume_role(context: OperationContext, params: Params) -> Output:
         source_identity=source_identity,
     )
     output: dict[str, Any] = {
-        "Credentials": _credentials(context, role_session),
+        "Credentials": credentials(context, role_session),
         "AssumedRoleUser": {
             "AssumedRoleId": f"{role.id}:{session_name}",
             "Arn": arns.assumed_role_arn(caller.partition, role_account, role.name, session_name),

@@ -1,7 +1,8 @@
-"""Authentication: from an access key id to the identity behind it.
+"""Authentication: from a signed request to the ``Caller`` behind it.
 
-The server verifies the SigV4 signature with the secret this module looks up, then asks
-for the ``Caller``. Lookups are cached per process until the ``StateWatcher`` says the
+``authenticate`` is the one entry point: it finds the secret of the request's access key
+(a long-term key through the ``Authenticator``, or temporary credentials by opening their
+session token), verifies the SigV4 signature with it and answers the ``Caller``. Lookups are cached per process until the ``StateWatcher`` says the
 stored state changed; a key that the cache does not know is always looked up, so new
 accounts and keys work at once.
 """
@@ -10,14 +11,21 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from iamd.protocol.errors import InvalidClientTokenId
-from iamd.services import arns
+from iamd import sigv4
+from iamd.protocol.errors import (
+    ExpiredToken,
+    InvalidClientTokenId,
+    ServiceError,
+    error_class_for_code,
+)
+from iamd.services import arns, sessions
 from iamd.services.accounts import open_secret
+from iamd.services.audit import ApiCall
 from iamd.services.caller import Caller
 from iamd.services.crypto import SecretBox
 from iamd.services.partitions import partition_for_region
-from iamd.services.sessions import Session
 from iamd.services.state_watch import StateWatcher
 from iamd.store import Database
 
@@ -66,7 +74,7 @@ def check_region(region: str, partition: str) -> None:
         raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
 
 
-def caller_for_session(session: Session, region: str, token: str, partition: str = "aws") -> Caller:
+def caller_for_session(session: sessions.Session, region: str, token: str, partition: str = "aws") -> Caller:
     """The caller behind temporary credentials of an account in ``partition``."""
     check_region(region, partition)
     account = session.account_id
@@ -207,3 +215,57 @@ class Authenticator:
                 entity_id=user.id,
                 partition=account.partition,
             )
+
+
+def authenticate(
+    authenticator: Authenticator, box: SecretBox, signed: sigv4.SignedRequest, parts: sigv4.RequestParts,
+    now: datetime, service_name: str, call: ApiCall | None = None,
+) -> Caller:
+    """The caller behind a signed request. When the key or session is genuine but the
+    signature is not (or the session has expired), ``call.claimed`` is set to the principal
+    the request claimed to be, so the audit trail can record the failure in its account."""
+    token = signed.security_token
+    if token is not None or signed.access_key_id.startswith("ASIA"):
+        if not token:
+            raise InvalidClientTokenId(sessions.INVALID_TOKEN)
+        try:
+            session = sessions.open_token(box, signed.access_key_id, token, now)
+        except ExpiredToken:
+            if call is not None:
+                # The token is genuine, only expired: open it as of its issue to learn who.
+                expired = sessions.open_token(box, signed.access_key_id, token, _EPOCH)
+                call.claimed = caller_for_session(
+                    expired, signed.region, token, authenticator.account_partition(expired.account_id)
+                )
+            raise
+        claimed = caller_for_session(
+            session, signed.region, token, authenticator.account_partition(session.account_id)
+        )
+        if call is not None:
+            call.claimed = claimed
+        _verify(signed, parts, session.secret_access_key, now, service_name)
+        return claimed
+    authenticator.refresh()
+    identity = authenticator.identity(signed.access_key_id)
+    claimed = identity.caller(signed.region)
+    if call is not None:
+        call.claimed = claimed
+    _verify(signed, parts, identity.secret_access_key, now, service_name)
+    return claimed
+
+
+_EPOCH = datetime.fromtimestamp(0, UTC)
+
+
+def signature_error(exc: sigv4.SigV4Error) -> ServiceError:
+    """A SigV4 failure as the API error of the same code."""
+    return error_class_for_code(exc.code)(exc.message)
+
+
+def _verify(
+    signed: sigv4.SignedRequest, parts: sigv4.RequestParts, secret: str, now: datetime, service_name: str
+) -> None:
+    try:
+        sigv4.verify(signed, parts, secret, now, service=service_name)
+    except sigv4.SigV4Error as exc:
+        raise signature_error(exc) from None

@@ -29,11 +29,15 @@ from typing import Any
 from iamd import policy
 from iamd.protocol.errors import AccessDenied, InvalidInput
 from iamd.services import arns
-from iamd.services.caller import Caller
-from iamd.services.iam.attachments import effective_documents
-from iamd.services.iam.common import arn_for_storage
-from iamd.services.iam.managed_policies import default_document, resolve_policy
+from iamd.services.arns import arn_for_storage
+from iamd.services.caller import Caller, CallerPolicies
 from iamd.services.operations import OperationContext, Params
+from iamd.services.policy_sources import (
+    EntityPolicies,
+    default_document,
+    entity_policies,
+    resolve_policy,
+)
 from iamd.services.state_watch import StateWatcher
 from iamd.store import Database, UnitOfWork
 
@@ -98,17 +102,6 @@ class Target:
     permissions_boundary_arn: str | None = None
     # The request's PolicyArn as stored (for iam:PolicyARN), whatever its spelling.
     policy_arn: str | None = None
-
-
-@dataclass(frozen=True)
-class CallerPolicies:
-    """A caller's compiled policies, cached until the stored state changes."""
-
-    policies: policy.PolicySet
-    principal_tags: dict[str, str]
-    identity: tuple[policy.Policy, ...] = ()
-    boundary: policy.Policy | None = None
-    session: tuple[policy.Policy, ...] = ()
 
 
 def _fingerprint(*parts: Any) -> str:
@@ -265,9 +258,7 @@ def _password_self_service(unit: UnitOfWork, caller: Caller, operation: str, tar
 
 def _owns_delegation_request(unit: UnitOfWork, caller: Caller, params: Params) -> bool:
     """AWS gives a delegation request's owner a default permission to get it."""
-    from iamd.store.delegations import DelegationRequestRepository
-
-    record = DelegationRequestRepository(unit.connection).get(str(params.get("DelegationRequestId", "")))
+    record = unit.delegations.get(str(params.get("DelegationRequestId", "")))
     return record is not None and record.owner_id == arn_for_storage(caller.arn)
 
 
@@ -288,44 +279,10 @@ def _check_session_limits(caller: Caller, service: str, operation: str, action: 
         )
 
 
-@dataclass(frozen=True)
-class EntityPolicies:
-    """An IAM user's, group's or role's policies as (name, document) pairs, and its tags."""
-
-    identity: list[tuple[str, str]]
-    boundary: tuple[str, str] | None
-    tags: dict[str, str]
-
-
-def entity_policies(unit: UnitOfWork, account_id: str, kind: str, entity_id: str) -> EntityPolicies:
-    """The identity policies AWS evaluates for an entity: for a user its own inline and
-    attached policies and those of each of its groups, for a group or role its own; plus
-    the entity's permissions boundary (users and roles) and tags."""
-    info = unit.lookup.by_id(kind, entity_id)
-    if info is None:
-        return EntityPolicies([], None, {})
-    identity = effective_documents(unit, account_id, kind, entity_id)
-    if kind == "user":
-        for group_id in unit.lookup.group_ids_of_user(entity_id):
-            identity += effective_documents(unit, account_id, "group", group_id)
-    tags = dict(unit.tags.list(kind, entity_id)) if kind in ("user", "role") else {}
-    return EntityPolicies(identity, _boundary(unit, account_id, info.permissions_boundary_arn), tags)
-
-
 def _named(name: str, document: str, kind: str) -> policy.Policy:
     # Stored documents were validated when written; read them as AWS does documents
     # stored before a rule tightened, and without re-checking quotas.
     return policy.parse(document, kind=kind, name=name, max_size=None, strict=False)
-
-
-def _boundary(unit: UnitOfWork, account_id: str, arn: str | None) -> tuple[str, str] | None:
-    if not arn:
-        return None
-    ref = resolve_policy(unit, account_id, arn)
-    if ref is None:
-        # A boundary whose policy no longer exists allows nothing.
-        return (arn, '{"Version":"2012-10-17","Statement":[]}')
-    return (ref.arn, default_document(unit, ref))
 
 
 _ARN_KINDS = {"user", "group", "role", "instance-profile", "server-certificate"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from iamd import policy
+
 if TYPE_CHECKING:
     from iamd.services.sessions import Session
 
@@ -37,3 +39,14 @@ class Caller:
     @property
     def is_root(self) -> bool:
         return self.kind == "Account"
+
+
+@dataclass(frozen=True)
+class CallerPolicies:
+    """A caller's compiled policies, cached until the stored state changes."""
+
+    policies: policy.PolicySet
+    principal_tags: dict[str, str]
+    identity: tuple[policy.Policy, ...] = ()
+    boundary: policy.Policy | None = None
+    session: tuple[policy.Policy, ...] = ()

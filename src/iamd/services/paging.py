@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -42,3 +43,14 @@ def page(
     if len(items) > limit:
         return items[:limit], encode_marker(key(items[limit - 1]))
     return items, None
+
+
+def page_sorted(params: Mapping[str, Any], items: Sequence[T], key: Callable[[T], str]) -> tuple[Sequence[T], str | None]:
+    """Marker/MaxItems paging over items already sorted by ``key``."""
+    keys = [key(item) for item in items]
+
+    def fetch(after: str | None, limit: int) -> Sequence[T]:
+        start = 0 if after is None else bisect_right(keys, after)
+        return items[start : start + limit]
+
+    return page(params, fetch, key)

@@ -6,9 +6,9 @@ an unknown account, an unknown user, a user without a password, a wrong password
 MFA code and a locked profile all answer the same ``FAILED``, after the same work (a
 password hash is verified in every case, against a dummy hash when there is no real one).
 
-Brute-force protection: ``LOCKOUT_THRESHOLD`` consecutive failures lock the profile for
-``LOCKOUT_BASE``; each further failure after a lock ends doubles the next lock, up to
-``LOCKOUT_MAX``. A locked profile refuses even the right password. A successful sign-in or
+Brute-force protection (``iamd.services.lockout``): ``LOCKOUT_THRESHOLD`` consecutive
+failures lock the profile for ``LOCKOUT_BASE``; each further failure after a lock ends
+doubles the next lock, up to ``LOCKOUT_MAX``. A locked profile refuses even the right password. A successful sign-in or
 a new password ends the series. The counters live in the login profile, so every iamd
 process sharing the database sees them.
 
@@ -24,7 +24,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from iamd.protocol.errors import ServiceError
@@ -32,16 +32,13 @@ from iamd.services import arns, audit
 from iamd.services.crypto import SecretBox
 from iamd.services.iam import mfa, password_policy
 from iamd.services.iam.login_profiles import previous_hashes, store_new_password
-from iamd.services.passwords import burn_verification, hash_password, password_matches
+from iamd.services.lockout import burn, locked, record_failure
+from iamd.services.passwords import hash_password, password_matches
 from iamd.services.runtime import Runtime
 from iamd.store import Database, UnitOfWork
 from iamd.store.passwords import LoginProfileRecord, root_profile_id
 
 log = logging.getLogger("iamd.signin")
-
-LOCKOUT_THRESHOLD = 5
-LOCKOUT_BASE = timedelta(minutes=15)
-LOCKOUT_MAX = timedelta(hours=24)
 
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
@@ -72,35 +69,6 @@ class SignInResult:
 
 
 FAILED = SignInResult(Outcome.FAILED)
-
-
-def lockout_duration(failed_attempts: int) -> timedelta | None:
-    """How long the ``failed_attempts``-th consecutive failure locks the profile."""
-    if failed_attempts < LOCKOUT_THRESHOLD:
-        return None
-    doublings = min(failed_attempts - LOCKOUT_THRESHOLD, 16)
-    return min(LOCKOUT_BASE * (1 << doublings), LOCKOUT_MAX)
-
-
-def locked(profile: LoginProfileRecord, now: datetime) -> bool:
-    return profile.locked_until is not None and now < profile.locked_until
-
-
-def burn(password: str) -> None:
-    burn_verification(password)
-
-
-def record_failure(db: Database, runtime: Runtime, profile_id: str) -> None:
-    """Count a failed attempt, and lock the profile when the series is long enough."""
-    now = runtime.now()
-    with db.transaction() as unit:
-        current = unit.passwords.get_profile(profile_id, for_update=True)
-        if current is None or locked(current, now):
-            return  # attempts during a lock neither count nor extend it
-        attempts = current.failed_attempts + 1
-        duration = lockout_duration(attempts)
-        # Lockout counters are cached nowhere, so this write leaves other caches alone.
-        unit.passwords.record_failure(profile_id, attempts, now + duration if duration else None)
 
 
 def _resolve_account(unit: UnitOfWork, account: str, *, root: bool) -> str | None:
@@ -280,7 +248,6 @@ def change_expired_password(
         if current is None:
             return FAILED
         store_new_password(unit, current, password_hash, runtime, policy, reset_required=False)
-        unit.mark_changed()
     return SignInResult(Outcome.SUCCESS, account_id, result.user_id, result.user_name)
 
 

@@ -6,25 +6,20 @@ issuing one writes nothing.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
-from iamd import policy
 from iamd.protocol.errors import (
     AccessDenied,
     InvalidParameterValue,
-    MalformedPolicyDocument,
-    PackedPolicyTooLarge,
     ValidationError,
 )
 from iamd.services import arns, sessions
 from iamd.services.caller import Caller
-from iamd.services.iam.managed_policies import resolve_policy
 from iamd.services.iam.tagging import validate as validate_tags
 from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.session_issue import check_packed, credentials, session_policies
 
-ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):role/(?:(.*/))?([\w+=,.@-]+)")
 CHAINED_MAX_SECONDS = 3600
 ROOT_SESSION_MAX_SECONDS = 3600
 
@@ -37,42 +32,6 @@ def get_caller_identity(context: OperationContext, params: Params) -> Output:
 
 
 # -- shared pieces ----------------------------------------------------------------------
-
-def _credentials(context: OperationContext, session: sessions.Session) -> dict[str, Any]:
-    return {
-        "AccessKeyId": session.access_key_id,
-        "SecretAccessKey": session.secret_access_key,
-        "SessionToken": sessions.issue(context.box, session),
-        "Expiration": session.expiration,
-    }
-
-
-def _session_policies(context: OperationContext, params: Params, account_id: str) -> tuple[str | None, list[str]]:
-    """Check the Policy and PolicyArns parameters; return them as the session keeps them."""
-    document = params.get("Policy")
-    if document is not None:
-        try:
-            policy.parse(document, kind="session")
-        except policy.MalformedPolicyDocument as exc:
-            raise MalformedPolicyDocument(str(exc)) from None
-    arns_given = [entry["arn"] for entry in params.get("PolicyArns") or [] if entry.get("arn")]
-    if arns_given:
-        with context.db.reading() as unit:
-            for arn in arns_given:
-                if resolve_policy(unit, account_id, arn) is None:
-                    raise InvalidParameterValue(f"Policy {arn} does not exist or is not attachable.")
-    return document, arns_given
-
-
-def _check_packed(document: str | None, policy_arns: list[str], tags: dict[str, str]) -> int | None:
-    size = sessions.packed_size(document, policy_arns, tags)
-    if size > 100:
-        raise PackedPolicyTooLarge(
-            f"Packed size of consumed session policies and session tags exceeds 100 percent of the "
-            f"allowed value ({size}%)."
-        )
-    return size if (document or policy_arns or tags) else None
-
 
 def _duration(params: Params, default: int, maximum: int, too_long: str) -> int:
     seconds = int(params.get("DurationSeconds") or default)
@@ -102,7 +61,7 @@ def get_session_token(context: OperationContext, params: Params) -> Output:
         seconds = min(int(params.get("DurationSeconds") or ROOT_SESSION_MAX_SECONDS), ROOT_SESSION_MAX_SECONDS)
     else:
         seconds = int(params.get("DurationSeconds") or 43200)
-    mfa = _check_mfa(context, params)
+    mfa = check_mfa(context, params)
     now = context.runtime.now()
     key_id, secret = sessions.new_key_pair(context.runtime, caller.account_id)
     session = sessions.Session(
@@ -118,7 +77,7 @@ def get_session_token(context: OperationContext, params: Params) -> Output:
         mfa_authenticated=mfa,
         mfa_authenticated_at=int(now.timestamp()) if mfa else None,
     )
-    return {"Credentials": _credentials(context, session)}
+    return {"Credentials": credentials(context, session)}
 
 
 def _user_path(caller: Caller) -> str:
@@ -129,7 +88,7 @@ def _user_path(caller: Caller) -> str:
     return rest[: len(rest) - len(caller.user_name)] or "/"
 
 
-def _check_mfa(context: OperationContext, params: Params) -> bool:
+def check_mfa(context: OperationContext, params: Params) -> bool:
     """Verify SerialNumber + TokenCode when given: true when MFA authenticated the caller."""
     # Imported here: the MFA module builds on the IAM user handlers, which STS need not load.
     from iamd.services.iam import mfa
@@ -175,9 +134,9 @@ def get_federation_token(context: OperationContext, params: Params) -> Output:
     name = params["Name"]
     maximum = ROOT_SESSION_MAX_SECONDS if caller.is_root else 129600
     seconds = min(int(params.get("DurationSeconds") or 43200), maximum)
-    document, policy_arns = _session_policies(context, params, caller.account_id)
+    document, policy_arns = session_policies(context, params, caller.account_id)
     tags = dict(validate_tags(params.get("Tags") or []))
-    packed = _check_packed(document, policy_arns, tags)
+    packed = check_packed(document, policy_arns, tags)
     now = context.runtime.now()
     key_id, secret = sessions.new_key_pair(context.runtime, caller.account_id)
     session = sessions.Session(
@@ -195,7 +154,7 @@ def get_federation_token(context: OperationContext, params: Params) -> Output:
         tags=tags,
     )
     output: dict[str, Any] = {
-        "Credentials": _credentials(context, session),
+        "Credentials": credentials(context, session),
         "FederatedUser": {
             "FederatedUserId": f"{caller.account_id}:{name}",
             "Arn": arns.federated_user_arn(caller.partition, caller.account_id, name),

@@ -3,6 +3,11 @@
 ``Database`` owns the SQLAlchemy engine. ``Database.transaction()`` yields a
 ``UnitOfWork`` whose repositories share one transaction: everything in it is committed
 together or not at all, so an error never leaves half-written data behind.
+
+A transaction that changes state some process may cache (entities, policies, keys...)
+bumps the state version when it commits, which tells every process to drop its caches.
+The store sees such writes itself, statement by statement: usage records (last-used
+times, sign-in failure counters, the audit trail, reports) are written without a bump.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from iamd.store import schema
 from iamd.store.access_keys import AccessKeyRepository
@@ -24,8 +30,9 @@ from iamd.store.aliases import AliasRepository
 from iamd.store.attachments import AttachmentRepository
 from iamd.store.audit import AuditRepository
 from iamd.store.credentials import CredentialRepository
+from iamd.store.delegations import DelegationRequestRepository
 from iamd.store.groups import GroupRepository
-from iamd.store.identity_providers import IdentityProviderRepository  # noqa: F401  (registers its tables)
+from iamd.store.identity_providers import IdentityProviderRepository
 from iamd.store.inline_policies import InlinePolicyRepository
 from iamd.store.instance_profiles import InstanceProfileRepository
 from iamd.store.lookup import LookupRepository
@@ -33,10 +40,12 @@ from iamd.store.meta import StoreMetaRepository
 from iamd.store.mfa import MfaRepository
 from iamd.store.passwords import PasswordRepository
 from iamd.store.policies import PolicyRepository
+from iamd.store.reports import ReportRepository
 from iamd.store.roles import RoleRepository
 from iamd.store.sealed import SealedValueRepository
 from iamd.store.server_certificates import ServerCertificateRepository
 from iamd.store.settings import SettingRepository
+from iamd.store.summary import SummaryRepository
 from iamd.store.tags import TagRepository
 from iamd.store.users import UserRepository
 
@@ -55,6 +64,38 @@ def _migration_heads() -> set[str]:
 
 class StoreError(Exception):
     """The database could not be reached or is not in a usable state."""
+
+
+# Tables and columns whose writes change nothing any process caches.
+_UNCACHED_TABLES = frozenset({
+    "audit_events", "service_last_accessed", "credential_reports", "access_advisor_jobs",
+    "saml_assertions_used", "store_meta", "state_version",
+})
+_USAGE_COLUMNS = frozenset({
+    "last_used_at", "last_used_region", "last_used_service", "last_used_step", "password_last_used",
+    "failed_attempts", "locked_until",
+})
+_WRITES = "iamd.changes_cached_state"
+
+
+def changes_cached_state(statement: object) -> bool:
+    """Whether executing ``statement`` may change state that a process caches."""
+    if not isinstance(statement, (Insert, Update, Delete)):
+        return False
+    if statement.table.name in _UNCACHED_TABLES:  # type: ignore[union-attr]
+        return False
+    if isinstance(statement, Update) and statement._values:
+        columns = {getattr(key, "key", key) for key in statement._values}
+        if columns <= _USAGE_COLUMNS:
+            return False
+    return True
+
+
+def _watch_writes(engine: Engine) -> None:
+    @event.listens_for(engine, "before_execute")
+    def _on_execute(connection: Connection, statement: Any, *_args: Any) -> None:
+        if changes_cached_state(statement):
+            connection.info[_WRITES] = True
 
 
 def _one_line(error: object) -> str:
@@ -83,18 +124,14 @@ class UnitOfWork:
         self.settings = SettingRepository(connection)
         self.mfa = MfaRepository(connection)
         self.passwords = PasswordRepository(connection)
+        self.identity_providers = IdentityProviderRepository(connection)
+        self.delegations = DelegationRequestRepository(connection)
+        self.reports = ReportRepository(connection)
+        self.summary = SummaryRepository(connection)
         self.audit = AuditRepository(connection)
         self.meta = StoreMetaRepository(connection)
         self.sealed = SealedValueRepository(connection)
-        self._dirty = False
 
-    def mark_changed(self) -> None:
-        """Record that this transaction changed state other processes may have cached."""
-        self._dirty = True
-
-    @property
-    def changed(self) -> bool:
-        return self._dirty
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -154,6 +191,7 @@ class Database:
             raise StoreError(f"cannot use database URL: {exc}") from exc
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
+        _watch_writes(self.engine)
 
     def create_schema(self) -> None:
         assert self.schema_name and self.schema_name.isidentifier()
@@ -210,15 +248,17 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
         with self.engine.begin() as connection:
+            connection.info.pop(_WRITES, None)
             unit = UnitOfWork(connection)
             yield unit
-            if unit.changed:
+            changed = bool(connection.info.pop(_WRITES, False))
+            if changed:
                 connection.execute(
                     schema.state_version.update().values(
                         version=schema.state_version.c.version + 1
                     )
                 )
-        if unit.changed:
+        if changed:
             self.local_changes += 1
 
     @contextmanager

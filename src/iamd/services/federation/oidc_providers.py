@@ -49,7 +49,7 @@ def not_found(arn: str) -> NoSuchEntity:
 
 
 def _repo(unit: UnitOfWork) -> IdentityProviderRepository:
-    return IdentityProviderRepository(unit.connection)
+    return unit.identity_providers
 
 
 def _get(unit: UnitOfWork, context: OperationContext, arn: str) -> OidcProviderRecord:
@@ -96,7 +96,6 @@ def create_open_id_connect_provider(context: OperationContext, params: Params) -
             raise EntityAlreadyExists(f"Provider with url https://{url} already exists.") from None
         if tags:
             unit.tags.put(caller.account_id, KIND, arn, tags)
-        unit.mark_changed()
     output: dict[str, Any] = {"OpenIDConnectProviderArn": arn}
     if tags:
         output["Tags"] = [{"Key": k, "Value": v} for k, v in tags]
@@ -134,7 +133,6 @@ def delete_open_id_connect_provider(context: OperationContext, params: Params) -
         if record is not None and record.account_id == context.caller.account_id:
             _repo(unit).delete_oidc(arn)
             unit.tags.remove_all(KIND, arn)
-            unit.mark_changed()
     return None
 
 
@@ -145,7 +143,6 @@ def add_client_id(context: OperationContext, params: Params) -> Output:
         if params["ClientID"] not in record.client_ids:
             client_ids = _client_ids([*record.client_ids, params["ClientID"]])
             _repo(unit).update_oidc(record.arn, client_ids=client_ids)
-            unit.mark_changed()
     return None
 
 
@@ -156,7 +153,6 @@ def remove_client_id(context: OperationContext, params: Params) -> Output:
         if params["ClientID"] in record.client_ids:
             remaining = [cid for cid in record.client_ids if cid != params["ClientID"]]
             _repo(unit).update_oidc(record.arn, client_ids=remaining)
-            unit.mark_changed()
     return None
 
 
@@ -166,7 +162,6 @@ def update_thumbprint(context: OperationContext, params: Params) -> Output:
     with context.db.transaction() as unit:
         record = _get(unit, context, params["OpenIDConnectProviderArn"])
         _repo(unit).update_oidc(record.arn, thumbprints=thumbprints)
-        unit.mark_changed()
     return None
 
 

@@ -21,8 +21,12 @@ from iamd.protocol.errors import AccessDenied, ValidationError
 from iamd.services import arns, sessions
 from iamd.services.caller import Caller
 from iamd.services.operations import OperationContext, Params
-from iamd.services.sts import ROLE_ARN, _check_packed, _credentials, _session_policies
+from iamd.services.session_issue import ROLE_ARN, check_packed, credentials, session_policies
 from iamd.store.roles import RoleRecord
+
+# STS operations a caller makes without credentials: the token or assertion authenticates.
+UNSIGNED_ACTIONS = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
+PRINCIPAL_TYPES = {"AssumeRoleWithWebIdentity": "WebIdentityUser", "AssumeRoleWithSAML": "SAMLUser"}
 
 
 def unsigned_caller(kind: str, region: str = "us-east-1") -> Caller:
@@ -75,8 +79,8 @@ def issue(context: OperationContext, params: Params, request: FederatedRequest) 
     seconds = request.duration_seconds or 3600
     if seconds > role.max_session_duration:
         raise ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
-    document, policy_arns = _session_policies(context, params, account)
-    packed = _check_packed(document, policy_arns, request.tags)
+    document, policy_arns = session_policies(context, params, account)
+    packed = check_packed(document, policy_arns, request.tags)
 
     with context.db.reading() as unit:
         role_tags = dict(unit.tags.list("role", role.id))
@@ -124,7 +128,7 @@ def issue(context: OperationContext, params: Params, request: FederatedRequest) 
     )
     partition = context.caller.partition
     output: dict[str, Any] = {
-        "Credentials": _credentials(context, session),
+        "Credentials": credentials(context, session),
         "AssumedRoleUser": {
             "AssumedRoleId": f"{role.id}:{request.session_name}",
             "Arn": arns.assumed_role_arn(partition, account, role.name, request.session_name),

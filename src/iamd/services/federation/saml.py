@@ -49,8 +49,7 @@ from iamd.services.federation.role_session import FederatedRequest, denied, issu
 from iamd.services.federation.saml_xml import NS, SamlXmlError, parse, parse_instant, read_metadata
 from iamd.services.iam.tagging import validate as validate_tags
 from iamd.services.operations import OperationContext, Output, Params, operation
-from iamd.services.sts import ROLE_ARN
-from iamd.store.identity_providers import IdentityProviderRepository
+from iamd.services.session_issue import ROLE_ARN
 
 ACTION = "sts:AssumeRoleWithSAML"
 CLOCK_SKEW = timedelta(minutes=5)
@@ -94,7 +93,7 @@ def assume_role_with_saml(context: OperationContext, params: Params) -> Output:
     if provider_match is None or role_match is None or provider_match.group(2) != role_match.group(2):
         raise InvalidIdentityToken("Specified provider doesn't exist")
     with context.db.reading() as unit:
-        provider = IdentityProviderRepository(unit.connection).get_saml(principal_arn)
+        provider = unit.identity_providers.get_saml(principal_arn)
     if provider is None:
         raise InvalidIdentityToken("Specified provider doesn't exist")
     metadata = read_metadata(provider.metadata_document)
@@ -176,7 +175,7 @@ def assume_role_with_saml(context: OperationContext, params: Params) -> Output:
     assertion_id = assertion.get("ID") or ""
     expires = subject_not_after or now + timedelta(hours=1)
     with context.db.transaction() as unit:
-        fresh = IdentityProviderRepository(unit.connection).use_assertion(
+        fresh = unit.identity_providers.use_assertion(
             principal_arn, assertion_id, expires + CLOCK_SKEW, now)
     if not fresh:
         raise InvalidIdentityToken("The SAML assertion has already been used.")

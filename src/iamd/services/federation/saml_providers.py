@@ -44,7 +44,7 @@ def not_found(arn: str) -> NoSuchEntity:
 
 
 def _repo(unit: UnitOfWork) -> IdentityProviderRepository:
-    return IdentityProviderRepository(unit.connection)
+    return unit.identity_providers
 
 
 def _get(unit: UnitOfWork, context: OperationContext, arn: str) -> SamlProviderRecord:
@@ -119,7 +119,6 @@ def create_saml_provider(context: OperationContext, params: Params) -> Output:
             raise EntityAlreadyExists(f"SAMLProvider with name {name} already exists.") from None
         if tags:
             unit.tags.put(caller.account_id, KIND, arn, tags)
-        unit.mark_changed()
     output: dict[str, Any] = {"SAMLProviderArn": arn}
     if tags:
         output["Tags"] = [{"Key": k, "Value": v} for k, v in tags]
@@ -170,7 +169,6 @@ def update_saml_provider(context: OperationContext, params: Params) -> Output:
             valid_until=(metadata.valid_until if metadata and metadata.valid_until else None),
             assertion_encryption_mode=mode, private_keys=keys,
         )
-        unit.mark_changed()
     return {"SAMLProviderArn": record.arn}
 
 
@@ -189,7 +187,6 @@ def delete_saml_provider(context: OperationContext, params: Params) -> Output:
         record = _get(unit, context, params["SAMLProviderArn"])
         _repo(unit).delete_saml(record.arn)
         unit.tags.remove_all(KIND, record.arn)
-        unit.mark_changed()
     return None
 
 

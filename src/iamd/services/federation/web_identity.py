@@ -35,8 +35,7 @@ from iamd.services.federation.oidc_providers import provider_arn
 from iamd.services.federation.role_session import FederatedRequest, issue
 from iamd.services.iam.tagging import validate as validate_tags
 from iamd.services.operations import OperationContext, Output, Params, operation
-from iamd.services.sts import ROLE_ARN
-from iamd.store.identity_providers import IdentityProviderRepository
+from iamd.services.session_issue import ROLE_ARN
 
 ACTION = "sts:AssumeRoleWithWebIdentity"
 CLOCK_SKEW_SECONDS = 300
@@ -89,7 +88,7 @@ def assume_role_with_web_identity(context: OperationContext, params: Params) -> 
     else:
         arn = provider_arn(partition, account, bare)
         with context.db.reading() as unit:
-            record = IdentityProviderRepository(unit.connection).get_oidc(arn)
+            record = unit.identity_providers.get_oidc(arn)
         if record is None or not issuer.startswith("https://"):
             raise InvalidIdentityToken(f"No OpenIDConnect provider found in your account for {issuer}")
         principal, client_ids, thumbprints = arn, record.client_ids, record.thumbprints

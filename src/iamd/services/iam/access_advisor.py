@@ -32,20 +32,22 @@ from typing import Any
 from iamd import policy
 from iamd.protocol.errors import InvalidInput, NoSuchEntity
 from iamd.services import arns
-from iamd.services.authz import ACTIONS, entity_policies
-from iamd.services.iam.attachments import effective_documents
-from iamd.services.iam.common import arn_in_partition, no_such_entity, paged
-from iamd.services.iam.managed_policies import (
+from iamd.services.arns import arn_in_partition
+from iamd.services.authz import ACTIONS
+from iamd.services.iam.common import no_such_entity, paged
+from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.paging import page_sorted
+from iamd.services.policy_sources import (
     PolicyRef,
     catalogue,
     default_document,
+    effective_documents,
+    entity_policies,
     not_found,
-    page_sorted,
     resolve_policy,
 )
-from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.store import UnitOfWork
-from iamd.store.reports import LastAccess, ReportRepository
+from iamd.store.reports import LastAccess
 
 _STORED_PARTITION = "aws"
 _MAX_JOBS = 2000
@@ -337,7 +339,7 @@ def _job_id(context: OperationContext) -> str:
 
 def _find_job(context: OperationContext, job_id: str) -> Job:
     with context.db.reading() as unit:
-        found = ReportRepository(unit.connection).job(job_id.lower())
+        found = unit.reports.job(job_id.lower())
     if found is None or found[0] != context.caller.account_id:
         raise NoSuchEntity(f"The job with ID {job_id} cannot be found.")
     return _job_from_json(found[1])
@@ -430,7 +432,7 @@ def generate_service_last_accessed_details(context: OperationContext, params: Pa
         target = _resolve(unit, context, params["Arn"], _ENTITY_KINDS)
         documents = _documents(unit, account_id, target)
         entities = _job_entities(unit, account_id, target)
-        accesses = ReportRepository(unit.connection).last_accesses(account_id, [e.arn for e in entities])
+        accesses = unit.reports.last_accesses(account_id, [e.arn for e in entities])
     statements = _statements(documents)
     namespaces = frozenset(known_actions())
     services = sorted(_allowed_services(statements, namespaces) - _denied_services(statements, namespaces))
@@ -454,7 +456,7 @@ def generate_service_last_accessed_details(context: OperationContext, params: Pa
     )
     with context.db.transaction() as unit:
         # Reports are cached nowhere, so storing one leaves other caches alone.
-        ReportRepository(unit.connection).add_job(
+        unit.reports.add_job(
             job.job_id, account_id, job.created_at, _job_to_json(job), _MAX_JOBS
         )
     return {"JobId": job.job_id}

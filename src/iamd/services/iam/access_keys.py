@@ -93,7 +93,6 @@ def create_access_key(context: OperationContext, params: Params) -> Output:
                 break
             except DuplicateKey:
                 continue  # 80 random bits collided: draw another id
-        unit.mark_changed()
     shape = _metadata(record, user)
     shape["SecretAccessKey"] = secret
     return {"AccessKey": shape}
@@ -109,7 +108,6 @@ def update_access_key(context: OperationContext, params: Params) -> Output:
         record = _owned_key(context, unit, user, params["AccessKeyId"])
         if record.status != status:
             unit.access_keys.set_status(record.access_key_id, status)
-            unit.mark_changed()
     return None
 
 
@@ -119,7 +117,6 @@ def delete_access_key(context: OperationContext, params: Params) -> Output:
         user = target_user(context, unit, params.get("UserName"))
         record = _owned_key(context, unit, user, params["AccessKeyId"])
         unit.access_keys.delete(record.access_key_id)
-        unit.mark_changed()
     return None
 
 

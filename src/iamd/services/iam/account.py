@@ -15,8 +15,6 @@ from iamd.services.iam.common import paged
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
 from iamd.store import DuplicateKey
-from iamd.store.identity_providers import IdentityProviderRepository
-from iamd.store.summary import SummaryRepository
 
 # Fixed by AWS and not configurable here: the attachments of managed policies an account may
 # have in all.
@@ -38,7 +36,6 @@ def create_account_alias(context: OperationContext, params: Params) -> Output:
         except DuplicateKey:
             # Another account took the alias between our look and our write.
             raise _alias_exists(alias) from None
-        unit.mark_changed()
     return None
 
 
@@ -49,7 +46,6 @@ def delete_account_alias(context: OperationContext, params: Params) -> Output:
         if unit.aliases.get(context.caller.account_id) != alias:
             raise NoSuchEntity(f"The account alias {alias} cannot be found.")
         unit.aliases.delete(context.caller.account_id)
-        unit.mark_changed()
     return None
 
 
@@ -69,11 +65,11 @@ def list_account_aliases(context: OperationContext, params: Params) -> Output:
 @operation("iam", "GetAccountSummary")
 def get_account_summary(context: OperationContext, params: Params) -> Output:
     with context.db.reading() as unit:
-        counts = SummaryRepository(unit.connection).counts(context.caller.account_id)
+        counts = unit.summary.counts(context.caller.account_id)
         # The version of STS tokens the global endpoint issues (1: valid only in regions
         # enabled by default), as SetSecurityTokenServicePreferences last set it.
         token_version = global_endpoint_token_version(unit, context.caller.account_id)
-        providers = IdentityProviderRepository(unit.connection).count(context.caller.account_id)
+        providers = unit.identity_providers.count(context.caller.account_id)
     q = context.quotas
     summary: dict[str, Any] = {
         "Users": counts.users,

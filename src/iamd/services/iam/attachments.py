@@ -11,19 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from iamd.protocol.errors import LimitExceeded, PolicyNotAttachable
-from iamd.services.iam.common import arn_in_partition, no_such_entity, paged, unmodifiable_role
-from iamd.services.iam.managed_policies import (
+from iamd.services.arns import arn_in_partition
+from iamd.services.iam.common import no_such_entity, paged, unmodifiable_role
+from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.paging import page_sorted
+from iamd.services.policy_sources import (
     SERVICE_ROLE_PATH,
     check_arn,
-    default_document,
     not_attachable,
     not_found,
-    page_sorted,
     parse_policy_arn,
     require_policy,
     resolve_policy,
 )
-from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.store import UnitOfWork
 from iamd.store.attachments import EntityRef
 
@@ -71,7 +71,6 @@ def _attach(context: OperationContext, params: Params, kind: str) -> Output:
         if unit.attachments.count_for_entity(kind, entity.id) >= limit:
             raise LimitExceeded(f"Cannot exceed quota for {_QUOTA_NAME[kind]}: {limit}")
         unit.attachments.attach(context.caller.account_id, kind, entity.id, ref.arn, context.runtime.now())
-        unit.mark_changed()
     return None
 
 
@@ -84,7 +83,6 @@ def _detach(context: OperationContext, params: Params, kind: str) -> Output:
         ref = resolve_policy(unit, context.caller.account_id, arn)
         if ref is None or not unit.attachments.detach(kind, entity.id, ref.arn):
             raise not_found(arn)
-        unit.mark_changed()
     return None
 
 
@@ -196,18 +194,3 @@ def list_entities_for_policy(context: OperationContext, params: Params) -> Outpu
         output["Marker"] = marker
     return output
 
-
-def effective_documents(unit: UnitOfWork, account_id: str, entity_kind: str, entity_id: str) -> list[tuple[str, str]]:
-    """(name, document) of an entity's own policies, for the authorization engine.
-
-    Inline policies come first, named by their policy name, then the default versions of
-    the attached managed policies, named by ARN (``aws`` partition). Policies reached
-    through groups are not included: ask for each group of a user separately.
-    """
-    documents = list(unit.inline_policies.list(entity_kind, entity_id))
-    for arn in unit.attachments.policies_of(entity_kind, entity_id):
-        ref = resolve_policy(unit, account_id, arn)
-        if ref is None:  # A policy deleted from the catalogue by an upgrade grants nothing.
-            continue
-        documents.append((ref.arn, default_document(unit, ref)))
-    return documents

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from iamd.protocol.errors import InvalidInput
-from iamd.services import arns, trust_principals
-from iamd.services.iam import managed_policies
-from iamd.services.iam.common import arn_in_partition
+from iamd.services import arns, policy_sources, trust_principals
+from iamd.services.arns import arn_in_partition
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
 from iamd.store import UnitOfWork
@@ -124,8 +123,9 @@ def _groups(
 
 
 def _roles(
-    context: OperationContext, reader: SummaryRepository, rows: Sequence[EntityRow]
+    context: OperationContext, unit: UnitOfWork, rows: Sequence[EntityRow]
 ) -> list[dict[str, Any]]:
+    reader = unit.summary
     ids = [row.id for row in rows]
     inline = reader.inline_policies("role", ids)
     attached = reader.attached_policy_arns("role", ids)
@@ -139,7 +139,7 @@ def _roles(
         role_arn = _arn(context, "role", row)
         trust = row.trust_policy or ""
         if trust_principals.names_unique_ids(trust):
-            trust = trust_principals.render(UnitOfWork(reader.connection), trust, context.caller.partition)
+            trust = trust_principals.render(unit, trust, context.caller.partition)
         # An instance profile holds at most one role: the one being described.
         role_in_profile: dict[str, Any] = {
             "Path": row.path,
@@ -248,10 +248,10 @@ def _aws_policies(
     """
     attachments = reader.attachment_counts(context.caller.account_id, stored_arns)
     boundaries = reader.boundary_counts(context.caller.account_id, stored_arns)
-    known = managed_policies.catalogue()
+    known = policy_sources.catalogue()
     details = []
     for stored in stored_arns:
-        parsed = managed_policies.parse_policy_arn(stored)
+        parsed = policy_sources.parse_policy_arn(stored)
         entry = known.get(parsed.name) if parsed is not None else None
         if parsed is None or entry is None or entry.path != parsed.path:
             continue  # A policy AWS has since withdrawn from the catalogue.
@@ -285,7 +285,7 @@ def get_account_authorization_details(context: OperationContext, params: Params)
     wanted = set(params.get("Filter") or ALL_FILTERS)
     account_id = context.caller.account_id
     with context.db.reading() as unit:
-        reader = SummaryRepository(unit.connection)
+        reader = unit.summary
         aws_arns: list[str] | None = None
 
         def aws_managed(after: str | None, limit: int) -> list[str]:
@@ -347,7 +347,7 @@ def get_account_authorization_details(context: OperationContext, params: Params)
         output: dict[str, Any] = {
             "UserDetailList": _users(context, reader, by_section[0]),
             "GroupDetailList": _groups(context, reader, by_section[1]),
-            "RoleDetailList": _roles(context, reader, by_section[2]),
+            "RoleDetailList": _roles(context, unit, by_section[2]),
             "Policies": _local_policies(context, reader, by_section[3])
             + _aws_policies(context, reader, by_section[4]),
         }

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from iamd.protocol.errors import NoSuchEntity, PolicyNotAttachable
 from iamd.services.iam.attachments import check_modifiable, require_entity
-from iamd.services.iam.managed_policies import SERVICE_ROLE_PATH, check_arn, resolve_policy
 from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.policy_sources import SERVICE_ROLE_PATH, check_arn, resolve_policy
 
 _NAME_PARAM = {"user": "UserName", "role": "RoleName"}
 
@@ -26,7 +26,6 @@ def _put(context: OperationContext, params: Params, kind: str) -> Output:
         if ref.aws_managed and ref.path == SERVICE_ROLE_PATH:
             raise PolicyNotAttachable(f"Cannot attach a Service Role Policy to a {kind.capitalize()}.")
         unit.attachments.set_boundary(kind, entity.id, ref.arn)
-        unit.mark_changed()
     return None
 
 
@@ -36,7 +35,6 @@ def _delete(context: OperationContext, params: Params, kind: str) -> Output:
         check_modifiable(entity)
         if entity.permissions_boundary_arn is not None:
             unit.attachments.set_boundary(kind, entity.id, None)
-            unit.mark_changed()
     return None
 
 

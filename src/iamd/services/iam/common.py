@@ -51,21 +51,6 @@ def unmodifiable_role(name: str) -> UnmodifiableEntity:
     )
 
 
-def arn_in_partition(arn: str, partition: str) -> str:
-    """Rewrite a stored ``arn:aws:...`` ARN into the caller's partition."""
-    if arn.startswith("arn:aws:") and partition != "aws":
-        return f"arn:{partition}:" + arn[len("arn:aws:"):]
-    return arn
-
-
-def arn_for_storage(arn: str) -> str:
-    """Store ARNs in the ``aws`` partition, whatever partition the caller named."""
-    parts = arn.split(":", 2)
-    if len(parts) == 3 and parts[0] == "arn":
-        return "arn:aws:" + parts[2]
-    return arn
-
-
 def paged(output: dict[str, Any], items_key: str, items: list[Any], marker: str | None) -> dict[str, Any]:
     """Fill a List* output: the items, IsTruncated, and Marker when there is more."""
     output[items_key] = items

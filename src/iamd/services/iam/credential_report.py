@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from iamd.protocol.errors import CredentialReportExpired, CredentialReportNotPresent
 from iamd.services import arns
 from iamd.services.operations import OperationContext, Output, Params, operation
-from iamd.store.reports import ROOT, CredentialFacts, KeyFacts, ReportRepository
+from iamd.store.reports import ROOT, CredentialFacts, KeyFacts
 
 REPORT_LIFETIME = timedelta(hours=4)
 
@@ -179,20 +179,20 @@ def generate_credential_report(context: OperationContext, params: Params) -> Out
     # AWS dates reports to the second.
     now = context.runtime.now().replace(microsecond=0)
     with context.db.transaction() as unit:
-        reports = ReportRepository(unit.connection)
+        reports = unit.reports
         existing = reports.credential_report(account_id)
         if existing is not None and now - existing.generated_at < REPORT_LIFETIME:
             return {"State": "COMPLETE"}
         content = render(reports.credential_facts(account_id), account_id)
         reports.save_credential_report(account_id, now, content)
-        # No mark_changed: a report is cached nowhere, so no process needs to drop a cache.
+        # A report is cached nowhere: writing it leaves the state version as it is.
     return {"State": "STARTED", "Description": STARTED_DESCRIPTION}
 
 
 @operation("iam", "GetCredentialReport")
 def get_credential_report(context: OperationContext, params: Params) -> Output:
     with context.db.reading() as unit:
-        report = ReportRepository(unit.connection).credential_report(context.caller.account_id)
+        report = unit.reports.credential_report(context.caller.account_id)
     # AWS sends these two errors without a message.
     if report is None:
         raise CredentialReportNotPresent()

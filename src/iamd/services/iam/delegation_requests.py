@@ -30,7 +30,7 @@ from iamd.protocol.errors import (
     InvalidInput,
     NoSuchEntity,
 )
-from iamd.services.iam import common
+from iamd.services import arns
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
 from iamd.store import DuplicateKey
@@ -104,7 +104,7 @@ def _require_state(record: DelegationRequestRecord, now: datetime, allowed: set[
 
 
 def _caller_arn(context: OperationContext) -> str:
-    return common.arn_for_storage(context.caller.arn)
+    return arns.arn_for_storage(context.caller.arn)
 
 
 def _change(repo: DelegationRequestRepository, record: DelegationRequestRecord, **values: Any) -> None:
@@ -132,8 +132,8 @@ def request_shape(context: OperationContext, record: DelegationRequestRecord) ->
     optional = {
         "OwnerAccountId": record.owner_account_id,
         "RequestMessage": record.request_message,
-        "OwnerId": common.arn_in_partition(record.owner_id, partition) if record.owner_id else None,
-        "ApproverId": common.arn_in_partition(record.approver_id, partition) if record.approver_id else None,
+        "OwnerId": arns.arn_in_partition(record.owner_id, partition) if record.owner_id else None,
+        "ApproverId": arns.arn_in_partition(record.approver_id, partition) if record.approver_id else None,
         "RedirectUrl": record.redirect_url,
         "Notes": record.notes,
         "RejectionReason": record.rejection_reason,
@@ -146,7 +146,7 @@ def _permissions(params: Params) -> str:
     given = params["Permissions"]
     permissions: dict[str, Any] = {}
     if given.get("PolicyTemplateArn") is not None:
-        permissions["PolicyTemplateArn"] = common.arn_for_storage(given["PolicyTemplateArn"])
+        permissions["PolicyTemplateArn"] = arns.arn_for_storage(given["PolicyTemplateArn"])
     if given.get("Parameters") is not None:
         permissions["Parameters"] = [dict(parameter) for parameter in given["Parameters"]]
     return json.dumps(permissions, sort_keys=True)
@@ -184,7 +184,7 @@ def create_delegation_request(context: OperationContext, params: Params) -> Outp
     )
     with context.db.transaction() as unit:
         try:
-            DelegationRequestRepository(unit.connection).add(record)
+            unit.delegations.add(record)
         except DuplicateKey:
             raise EntityAlreadyExists(
                 f"A delegation request with requestor workflow id {params['RequestorWorkflowId']} already exists."
@@ -198,7 +198,7 @@ def create_delegation_request(context: OperationContext, params: Params) -> Outp
 @operation("iam", "GetDelegationRequest")
 def get_delegation_request(context: OperationContext, params: Params) -> Output:
     with context.db.reading() as unit:
-        record = _load(context, DelegationRequestRepository(unit.connection), params["DelegationRequestId"])
+        record = _load(context, unit.delegations, params["DelegationRequestId"])
     output: dict[str, Any] = {"DelegationRequest": request_shape(context, record)}
     if params.get("DelegationPermissionCheck"):
         # The policy template behind PolicyTemplateArn is partner content registered with
@@ -212,9 +212,9 @@ def get_delegation_request(context: OperationContext, params: Params) -> Output:
 @operation("iam", "ListDelegationRequests")
 def list_delegation_requests(context: OperationContext, params: Params) -> Output:
     owner_id = params.get("OwnerId")
-    stored_owner = common.arn_for_storage(owner_id) if owner_id else None
+    stored_owner = arns.arn_for_storage(owner_id) if owner_id else None
     with context.db.reading() as unit:
-        repo = DelegationRequestRepository(unit.connection)
+        repo = unit.delegations
         items, marker = page(
             params,
             lambda after, limit: repo.list_owned(context.caller.account_id, stored_owner, after, limit),
@@ -234,7 +234,7 @@ def associate_delegation_request(context: OperationContext, params: Params) -> O
     request_id = params["DelegationRequestId"]
     now = context.runtime.now()
     with context.db.transaction() as unit:
-        repo = DelegationRequestRepository(unit.connection)
+        repo = unit.delegations
         record = _load(context, repo, request_id)
         if record.owner_account_id not in (None, context.caller.account_id):
             raise _not_found(request_id)
@@ -256,7 +256,7 @@ def associate_delegation_request(context: OperationContext, params: Params) -> O
 def update_delegation_request(context: OperationContext, params: Params) -> Output:
     now = context.runtime.now()
     with context.db.transaction() as unit:
-        repo = DelegationRequestRepository(unit.connection)
+        repo = unit.delegations
         record = _load_owned(context, repo, params["DelegationRequestId"])
         _require_state(record, now, {ASSIGNED, PENDING_APPROVAL}, "update")
         values: dict[str, Any] = {"state": PENDING_APPROVAL, "updated_at": now}
@@ -270,7 +270,7 @@ def update_delegation_request(context: OperationContext, params: Params) -> Outp
 def accept_delegation_request(context: OperationContext, params: Params) -> Output:
     now = context.runtime.now()
     with context.db.transaction() as unit:
-        repo = DelegationRequestRepository(unit.connection)
+        repo = unit.delegations
         record = _load_owned(context, repo, params["DelegationRequestId"])
         _require_state(record, now, {ASSIGNED, PENDING_APPROVAL}, "accept")
         _change(repo, record, state=ACCEPTED, approver_id=_caller_arn(context), updated_at=now)
@@ -281,7 +281,7 @@ def accept_delegation_request(context: OperationContext, params: Params) -> Outp
 def reject_delegation_request(context: OperationContext, params: Params) -> Output:
     now = context.runtime.now()
     with context.db.transaction() as unit:
-        repo = DelegationRequestRepository(unit.connection)
+        repo = unit.delegations
         record = _load_owned(context, repo, params["DelegationRequestId"])
         _require_state(record, now, {ASSIGNED, PENDING_APPROVAL, ACCEPTED}, "reject")
         values: dict[str, Any] = {"state": REJECTED, "updated_at": now, "expires_at": now + REJECTED_LIFETIME}
@@ -295,7 +295,7 @@ def reject_delegation_request(context: OperationContext, params: Params) -> Outp
 def send_delegation_token(context: OperationContext, params: Params) -> Output:
     now = context.runtime.now()
     with context.db.transaction() as unit:
-        repo = DelegationRequestRepository(unit.connection)
+        repo = unit.delegations
         record = _load_owned(context, repo, params["DelegationRequestId"])
         _require_state(record, now, {ACCEPTED}, "send the token of")
         if record.only_send_by_owner and record.owner_id != _caller_arn(context):

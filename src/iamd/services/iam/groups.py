@@ -60,7 +60,6 @@ def create_group(context: OperationContext, params: Params) -> Output:
             unit.groups.add(group)
         except DuplicateKey:
             raise common.already_exists("group", name) from None
-        unit.mark_changed()
     return {"Group": group_shape(context, group)}
 
 
@@ -113,7 +112,6 @@ def update_group(context: OperationContext, params: Params) -> Output:
             unit.groups.update(group.id, name=new_name, path=new_path)
         except DuplicateKey:
             raise common.already_exists("group", new_name) from None
-        unit.mark_changed()
     return None
 
 
@@ -125,7 +123,6 @@ def delete_group(context: OperationContext, params: Params) -> Output:
         if blockers:
             raise common.delete_conflict(_DELETE_CONFLICTS[blockers[0]])
         unit.groups.delete(group.id)
-        unit.mark_changed()
     return None
 
 
@@ -140,7 +137,6 @@ def add_user_to_group(context: OperationContext, params: Params) -> Output:
         if unit.groups.count_for_user(user.id) >= limit:
             raise quota_exceeded("GroupsPerUser", limit)
         unit.groups.add_member(group.id, user.id, context.runtime.now())
-        unit.mark_changed()
     return None
 
 
@@ -152,5 +148,4 @@ def remove_user_from_group(context: OperationContext, params: Params) -> Output:
         if not unit.groups.remove_member(group.id, user.id):
             # AWS answers for a user who is not a member as for one that does not exist.
             raise common.no_such_entity("user", params["UserName"])
-        unit.mark_changed()
     return None

@@ -12,8 +12,8 @@ from iamd.services.iam import documents
 from iamd.services.iam.attachments import check_modifiable, require_entity
 from iamd.services.iam.common import paged
 from iamd.services.iam.documents import size_without_whitespace
-from iamd.services.iam.managed_policies import page_sorted
 from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.paging import page_sorted
 
 _NAME_PARAM = {"user": "UserName", "group": "GroupName", "role": "RoleName"}
 
@@ -47,7 +47,6 @@ def _put(context: OperationContext, params: Params, kind: str) -> Output:
             raise LimitExceeded(f"Maximum policy size of {limit} bytes exceeded for {kind} {entity.name}")
         documents.check(document, kind="identity")
         unit.inline_policies.put(context.caller.account_id, kind, entity.id, policy_name, document)
-        unit.mark_changed()
     return None
 
 
@@ -76,7 +75,6 @@ def _delete(context: OperationContext, params: Params, kind: str) -> Output:
         check_modifiable(entity)
         if not unit.inline_policies.delete(kind, entity.id, policy_name):
             raise _no_policy(kind, policy_name)
-        unit.mark_changed()
     return None
 
 

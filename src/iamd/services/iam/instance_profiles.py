@@ -85,7 +85,6 @@ def create_instance_profile(context: OperationContext, params: Params) -> Output
             raise _taken(name) from None
         if tags:
             tagging.tag(context, unit, "instance-profile", profile.id, tags)
-        unit.mark_changed()
         return {"InstanceProfile": _shapes(context, unit, [profile], with_tags=True)[0]}
 
 
@@ -130,7 +129,6 @@ def delete_instance_profile(context: OperationContext, params: Params) -> Output
             raise common.delete_conflict("remove roles from instance profile")
         unit.tags.remove_all("instance-profile", profile.id)
         unit.instance_profiles.delete(profile.id)
-        unit.mark_changed()
     return None
 
 
@@ -151,7 +149,6 @@ def add_role_to_instance_profile(context: OperationContext, params: Params) -> O
         except DuplicateKey:
             # The store keeps one role per profile whatever the configured quota says.
             raise quota from None
-        unit.mark_changed()
     return None
 
 
@@ -162,7 +159,6 @@ def remove_role_from_instance_profile(context: OperationContext, params: Params)
         role = roles.get_role(context, unit, params["RoleName"])
         if not unit.instance_profiles.remove_role(profile.id, role.id):
             raise common.no_such_entity("role", role.name)
-        unit.mark_changed()
     return None
 
 

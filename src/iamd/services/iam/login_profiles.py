@@ -22,6 +22,7 @@ from iamd.protocol.errors import (
     NoSuchEntity,
     ValidationError,
 )
+from iamd.services import lockout
 from iamd.services.iam import common, password_policy, users
 from iamd.services.iam.password_policy import EffectivePolicy
 from iamd.services.operations import OperationContext, Output, Params, operation
@@ -123,7 +124,6 @@ def create_login_profile(context: OperationContext, params: Params) -> Output:
         except DuplicateKey:
             raise login_profile_exists(user.name) from None
         unit.passwords.remember(profile.id, password_hash, now, policy.reuse_prevention)
-        unit.mark_changed()
     return {"LoginProfile": profile_shape(user, profile)}
 
 
@@ -170,7 +170,6 @@ def update_login_profile(context: OperationContext, params: Params) -> Output:
             unit.passwords.set_signin_session_duration(current.id, params["MaxSigninSessionDuration"])
         elif params.get("ResetMaxSigninSessionDuration"):
             unit.passwords.set_signin_session_duration(current.id, None)
-        unit.mark_changed()
     return None
 
 
@@ -180,7 +179,6 @@ def delete_login_profile(context: OperationContext, params: Params) -> Output:
         user = _user(context, unit, params.get("UserName"))
         if not unit.passwords.delete_profile(user.id):
             raise no_login_profile(user.name)
-        unit.mark_changed()
     return None
 
 
@@ -209,8 +207,6 @@ def change_user_password(
     guessing oracle as the sign-in page). Under a policy with ``HardExpiry`` an expired
     password can only be reset by an administrator.
     """
-    from iamd.services import signin  # the lockout rules live with sign-in
-
     with db.reading() as unit:
         profile = unit.passwords.get_profile(user.id)
         if profile is None:
@@ -219,11 +215,11 @@ def change_user_password(
         identities = password_policy.account_identities(unit, user.account_id)
         previous = previous_hashes(unit, profile, policy)
     now = runtime.now()
-    if signin.locked(profile, now):
-        signin.burn(old_password)
+    if lockout.locked(profile, now):
+        lockout.burn(old_password)
         raise wrong_old(WRONG_OLD_PASSWORD)
     if not password_matches(profile.password_hash, old_password):
-        signin.record_failure(db, runtime, profile.id)
+        lockout.record_failure(db, runtime, profile.id)
         raise wrong_old(WRONG_OLD_PASSWORD)
     if policy.hard_expiry and policy.expired(profile, now) and not allow_expired:
         raise AccessDenied(HARD_EXPIRED)
@@ -235,7 +231,6 @@ def change_user_password(
         if current is None:
             raise no_login_profile(user.name)
         store_new_password(unit, current, password_hash, runtime, policy, reset_required=False)
-        unit.mark_changed()
 
 
 def set_root_password(db: Database, runtime: Runtime, account_id: str, password: str | None) -> None:
@@ -246,7 +241,6 @@ def set_root_password(db: Database, runtime: Runtime, account_id: str, password:
     password_hash = hash_password(password) if password else None
     with db.transaction() as unit:
         put_root_password(unit, account_id, password_hash, runtime)
-        unit.mark_changed()
 
 
 def put_root_password(unit: UnitOfWork, account_id: str, password_hash: str | None, runtime: Runtime) -> None:

@@ -95,7 +95,7 @@ def verify_code(
     valid within one time step of ``now`` and later than the last code accepted (else
     ``InvalidMfaCode``). Call it inside a transaction: it records the accepted step.
     """
-    device = unit.mfa.get(common.arn_for_storage(serial_number))
+    device = unit.mfa.get(arns.arn_for_storage(serial_number))
     if device is None or device.account_id != account_id or not _owned_by(device, user_id):
         raise UnknownMfaDevice()
     if device.kind != VIRTUAL or device.seed_sealed is None:
@@ -150,12 +150,12 @@ def no_such_device(serial_number: str) -> NoSuchEntity:
 
 
 def _serial(context: OperationContext, device: MfaDeviceRecord) -> str:
-    return common.arn_in_partition(device.serial_number, context.caller.partition)
+    return arns.arn_in_partition(device.serial_number, context.caller.partition)
 
 
 def _find_device(context: OperationContext, unit: UnitOfWork, serial_number: str) -> MfaDeviceRecord:
     """The caller's account's device with that serial number, or ``NoSuchEntity``."""
-    device = unit.mfa.get(common.arn_for_storage(serial_number))
+    device = unit.mfa.get(arns.arn_for_storage(serial_number))
     if device is None or device.account_id != context.caller.account_id:
         raise no_such_device(serial_number)
     return device
@@ -225,7 +225,7 @@ def create_virtual_mfa_device(context: OperationContext, params: Params) -> Outp
     account_id = context.caller.account_id
     tags = params.get("Tags") or []
     tagging.validate(tags)
-    serial = common.arn_for_storage(arns.iam_arn(context.caller.partition, account_id, "mfa", path, name))
+    serial = arns.arn_for_storage(arns.iam_arn(context.caller.partition, account_id, "mfa", path, name))
     seed = totp.new_seed(context.runtime.random_bytes)
     with context.db.transaction() as unit:
         if unit.mfa.find_by_path_and_name(account_id, path, name) is not None:
@@ -246,7 +246,6 @@ def create_virtual_mfa_device(context: OperationContext, params: Params) -> Outp
         if tags:
             tagging.tag(context, unit, "mfa", serial, tags)
         label = unit.aliases.get(account_id) or account_id
-        unit.mark_changed()
     output: dict[str, Any] = {
         "SerialNumber": _serial(context, device),
         "Base32StringSeed": seed.encode("ascii"),
@@ -272,7 +271,6 @@ def enable_mfa_device(context: OperationContext, params: Params) -> Output:
         step = _check_pair(context, device, params, now, ENABLE_WINDOW)
         if not unit.mfa.assign(device.serial_number, user_id, now, step):
             raise EntityAlreadyExists(IN_USE)
-        unit.mark_changed()
     return None
 
 
@@ -298,7 +296,7 @@ def _check_pair(
 def _assigned_device(
     context: OperationContext, unit: UnitOfWork, serial_number: str, user_id: str | None
 ) -> MfaDeviceRecord:
-    device = unit.mfa.get(common.arn_for_storage(serial_number))
+    device = unit.mfa.get(arns.arn_for_storage(serial_number))
     if device is None or device.account_id != context.caller.account_id or not _owned_by(device, user_id):
         raise no_such_device(serial_number)
     return device
@@ -326,7 +324,6 @@ def deactivate_mfa_device(context: OperationContext, params: Params) -> Output:
             user_id, _ = _owner(context, unit, None)
         device = _assigned_device(context, unit, params["SerialNumber"], user_id)
         unit.mfa.unassign(device.serial_number)
-        unit.mark_changed()
     return None
 
 
@@ -338,7 +335,6 @@ def delete_virtual_mfa_device(context: OperationContext, params: Params) -> Outp
             raise DeleteConflict(STILL_IN_USE)
         unit.tags.remove_all("mfa", device.serial_number)
         unit.mfa.delete(device.serial_number)
-        unit.mark_changed()
     return None
 
 

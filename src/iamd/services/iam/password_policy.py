@@ -166,7 +166,6 @@ def update_account_password_policy(context: OperationContext, params: Params) ->
     )
     with context.db.transaction() as unit:
         unit.passwords.put_policy(record)
-        unit.mark_changed()
     return None
 
 
@@ -186,5 +185,4 @@ def delete_account_password_policy(context: OperationContext, params: Params) ->
     with context.db.transaction() as unit:
         if not unit.passwords.delete_policy(account_id):
             raise no_policy(account_id)
-        unit.mark_changed()
     return None

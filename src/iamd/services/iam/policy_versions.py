@@ -10,15 +10,15 @@ from typing import Any
 
 from iamd.protocol.errors import DeleteConflict, LimitExceeded, NoSuchEntity
 from iamd.services.iam.common import paged
-from iamd.services.iam.managed_policies import (
+from iamd.services.iam.managed_policies import check_managed_document
+from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.paging import page_sorted
+from iamd.services.policy_sources import (
     PolicyRef,
     catalogue,
-    check_managed_document,
-    page_sorted,
     require_customer_policy,
     require_policy,
 )
-from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.store import UnitOfWork
 from iamd.store.policies import PolicyVersionRecord
 
@@ -65,7 +65,6 @@ def create_policy_version(context: OperationContext, params: Params) -> Output:
             )
         now = context.runtime.now()
         version_id = unit.policies.add_version(record.id, document, now, set_as_default)
-        unit.mark_changed()
     return {"PolicyVersion": {"VersionId": version_id, "IsDefaultVersion": set_as_default, "CreateDate": now}}
 
 
@@ -98,7 +97,6 @@ def set_default_policy_version(context: OperationContext, params: Params) -> Out
             raise _no_version(arn, version_id)
         if record.default_version_id != version_id:
             unit.policies.set_default(record.id, version_id, context.runtime.now())
-            unit.mark_changed()
     return None
 
 
@@ -112,5 +110,4 @@ def delete_policy_version(context: OperationContext, params: Params) -> Output:
         if record.default_version_id == version_id:
             raise DeleteConflict("Cannot delete the default version of a policy.")
         unit.policies.delete_version(record.id, version_id)
-        unit.mark_changed()
     return None

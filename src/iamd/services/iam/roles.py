@@ -19,8 +19,8 @@ from iamd.protocol.errors import (
     NoSuchEntity,
     PolicyNotAttachable,
 )
-from iamd.services import arns, identifiers, trust_principals
-from iamd.services.iam import common, documents, managed_policies, tagging
+from iamd.services import arns, identifiers, policy_sources, trust_principals
+from iamd.services.iam import common, documents, tagging
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
 from iamd.store import DuplicateKey, UnitOfWork
@@ -59,7 +59,7 @@ def _boundary_shape(context: OperationContext, role: RoleRecord) -> dict[str, st
         return None
     return {
         "PermissionsBoundaryType": BOUNDARY_TYPE,
-        "PermissionsBoundaryArn": common.arn_in_partition(role.permissions_boundary_arn, context.caller.partition),
+        "PermissionsBoundaryArn": arns.arn_in_partition(role.permissions_boundary_arn, context.caller.partition),
     }
 
 
@@ -146,11 +146,11 @@ def resolve_boundary(context: OperationContext, unit: UnitOfWork, arn: str | Non
     checked as PutRolePermissionsBoundary checks it."""
     if arn is None:
         return None
-    managed_policies.check_arn(arn)
-    found = managed_policies.resolve_policy(unit, context.caller.account_id, arn)
+    policy_sources.check_arn(arn)
+    found = policy_sources.resolve_policy(unit, context.caller.account_id, arn)
     if found is None:
         raise NoSuchEntity(f"Scope ARN: {arn} does not exist or is not attachable.")
-    if found.aws_managed and found.path == managed_policies.SERVICE_ROLE_PATH:
+    if found.aws_managed and found.path == policy_sources.SERVICE_ROLE_PATH:
         raise PolicyNotAttachable("Cannot attach a Service Role Policy to a Role.")
     return found.arn
 
@@ -172,7 +172,6 @@ def add_role(
         raise taken from None
     if tags:
         tagging.tag(context, unit, "role", role.id, tags)
-    unit.mark_changed()
 
 
 # -- operations ---------------------------------------------------------------------------------
@@ -246,7 +245,6 @@ def update_role(context: OperationContext, params: Params) -> Output:
             changes["description"] = params["Description"] or None
         if changes:
             unit.roles.update(role.id, **changes)
-            unit.mark_changed()
     return {}
 
 
@@ -255,7 +253,6 @@ def update_role_description(context: OperationContext, params: Params) -> Output
     with context.db.transaction() as unit:
         role = get_role(context, unit, params["RoleName"])
         unit.roles.update(role.id, description=params["Description"] or None)
-        unit.mark_changed()
         updated = unit.roles.get(role.id)
         assert updated is not None
         return {"Role": role_shape(context, unit, updated)}
@@ -274,7 +271,6 @@ def delete_role(context: OperationContext, params: Params) -> Output:
             raise common.delete_conflict("delete policies")
         unit.tags.remove_all("role", role.id)
         unit.roles.delete(role.id)
-        unit.mark_changed()
     return None
 
 
@@ -286,7 +282,6 @@ def update_assume_role_policy(context: OperationContext, params: Params) -> Outp
         ensure_modifiable(role)
         check_trust_policy(context, document)
         unit.roles.update(role.id, trust_policy=trust_principals.bind(unit, document))
-        unit.mark_changed()
     return None
 
 

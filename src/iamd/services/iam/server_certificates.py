@@ -160,7 +160,6 @@ def upload_server_certificate(context: OperationContext, params: Params) -> Outp
             raise _already_exists(name) from None
         if tags:
             tagging.tag(context, unit, KIND, certificate_id, tags)
-        unit.mark_changed()
         output: dict[str, Any] = {"ServerCertificateMetadata": metadata_shape(context, record)}
         if tags:
             output["Tags"] = tagging.tags_shape(unit, KIND, certificate_id)
@@ -213,7 +212,6 @@ def update_server_certificate(context: OperationContext, params: Params) -> Outp
             unit.server_certificates.rename(record.id, new_name, new_path)
         except DuplicateKey:
             raise _already_exists(new_name) from None
-        unit.mark_changed()
     return None
 
 
@@ -223,7 +221,6 @@ def delete_server_certificate(context: OperationContext, params: Params) -> Outp
         record = _find(context, unit, params["ServerCertificateName"])
         unit.tags.remove_all(KIND, record.id)
         unit.server_certificates.delete(record.id)
-        unit.mark_changed()
     return None
 
 

@@ -130,7 +130,6 @@ def create_service_specific_credential(context: OperationContext, params: Params
                 break
             except DuplicateKey:
                 continue
-        unit.mark_changed()
     return {"ServiceSpecificCredential": _with_secret(context, record, user.name, secret)}
 
 
@@ -162,7 +161,6 @@ def reset_service_specific_credential(context: OperationContext, params: Params)
         assert user is not None
         secret = _new_secret(context, record.service_name, record.service_user_name)
         unit.credentials.reset_service_credential(record, _seal(context, record.id, secret))
-        unit.mark_changed()
     return {"ServiceSpecificCredential": _with_secret(context, record, user.name, secret)}
 
 
@@ -175,7 +173,6 @@ def update_service_specific_credential(context: OperationContext, params: Params
         user = target_user(context, unit, params.get("UserName"))
         record = _owned(context, unit, user, params["ServiceSpecificCredentialId"])
         unit.credentials.set_service_credential_status(record.id, status)
-        unit.mark_changed()
     return None
 
 
@@ -185,5 +182,4 @@ def delete_service_specific_credential(context: OperationContext, params: Params
         user = target_user(context, unit, params.get("UserName"))
         record = _owned(context, unit, user, params["ServiceSpecificCredentialId"])
         unit.credentials.delete_service_credential(record.id)
-        unit.mark_changed()
     return None

@@ -20,9 +20,9 @@ import json
 from dataclasses import dataclass
 
 from iamd.protocol.errors import InvalidInput, NoSuchEntity
-from iamd.services import identifiers
+from iamd.services import identifiers, policy_sources
 from iamd.services.crypto import SealError
-from iamd.services.iam import managed_policies, roles
+from iamd.services.iam import roles
 from iamd.services.iam.roles import ensure_modifiable
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.store.roles import RoleRecord
@@ -148,8 +148,8 @@ def service_policy_arn(service: str) -> str | None:
     known = _KNOWN.get(service.lower())
     if known is None or known.policy is None:
         return None
-    found = managed_policies.catalogue().get(known.policy)
-    if found is None or found.path != managed_policies.SERVICE_ROLE_PATH:
+    found = policy_sources.catalogue().get(known.policy)
+    if found is None or found.path != policy_sources.SERVICE_ROLE_PATH:
         return None
     return f"arn:aws:iam::aws:policy{found.path}{found.name}"
 
@@ -232,7 +232,6 @@ def delete_service_linked_role(context: OperationContext, params: Params) -> Out
         unit.roles.purge_policies(role.id)
         unit.tags.remove_all("role", role.id)
         unit.roles.delete(role.id)
-        unit.mark_changed()
     return {"DeletionTaskId": _deletion_task_id(context, role.service_linked_service, role.name)}
 
 

@@ -105,7 +105,6 @@ def upload_signing_certificate(context: OperationContext, params: Params) -> Out
                 break
             except DuplicateKey:
                 continue
-        unit.mark_changed()
     return {"Certificate": _shape(record, user)}
 
 
@@ -129,7 +128,6 @@ def update_signing_certificate(context: OperationContext, params: Params) -> Out
         if record is None:
             raise _no_such_certificate(params["CertificateId"])
         unit.credentials.set_certificate_status(record.id, status)
-        unit.mark_changed()
     return None
 
 
@@ -141,5 +139,4 @@ def delete_signing_certificate(context: OperationContext, params: Params) -> Out
         if record is None:
             raise _no_such_certificate(params["CertificateId"])
         unit.credentials.delete_certificate(record.id)
-        unit.mark_changed()
     return None

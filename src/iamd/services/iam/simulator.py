@@ -2,7 +2,7 @@
 GetContextKeysFor...Policy operations.
 
 The simulator asks the same engine as real enforcement (``iamd.policy``), with the same
-policies an entity's calls are authorized against (``authz.entity_policies`` and
+policies an entity's calls are authorized against (``policy_sources.entity_policies`` and
 ``effective_documents``), so a simulated decision is the decision a real call gets when
 the request context matches. Unlike a real call, the simulator adds no context keys of
 its own: conditions see only the ``ContextEntries`` the caller passes, and the keys they
@@ -35,11 +35,11 @@ from typing import Any
 from iamd import policy
 from iamd.policy.document import Position
 from iamd.protocol.errors import InvalidInput
-from iamd.services import authz
+from iamd.services import policy_sources
 from iamd.services.iam import common
-from iamd.services.iam.attachments import effective_documents
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
+from iamd.services.policy_sources import effective_documents
 from iamd.store import UnitOfWork
 
 IDENTITY_TYPE = "IAM Policy"
@@ -100,7 +100,7 @@ def simulate_principal_policy(context: OperationContext, params: Params) -> Outp
         exclusions = _Exclusions(params.get("PolicyExclusionList") or [])
         inputs = _Inputs()
         inputs.identity = _entity_identity(unit, context.caller.account_id, kind, info, exclusions)
-        stored_boundary = authz.entity_policies(unit, context.caller.account_id, kind, info.id).boundary
+        stored_boundary = policy_sources.entity_policies(unit, context.caller.account_id, kind, info.id).boundary
     inputs.identity += _input_list(params.get("PolicyInputList") or [], "PolicyInputList", "identity")
     boundaries = params.get("PermissionsBoundaryPolicyInputList") or []
     if boundaries:

@@ -132,7 +132,6 @@ def upload_ssh_public_key(context: OperationContext, params: Params) -> Output:
                 break
             except DuplicateKey:
                 continue
-        unit.mark_changed()
     return {"SSHPublicKey": _full(record, user, body)}
 
 
@@ -171,7 +170,6 @@ def update_ssh_public_key(context: OperationContext, params: Params) -> Output:
         if record is None:
             raise _no_such_key(params["SSHPublicKeyId"])
         unit.credentials.set_ssh_key_status(record.id, params["Status"])
-        unit.mark_changed()
     return None
 
 
@@ -183,5 +181,4 @@ def delete_ssh_public_key(context: OperationContext, params: Params) -> Output:
         if record is None:
             raise _no_such_key(params["SSHPublicKeyId"])
         unit.credentials.delete_ssh_key(record.id)
-        unit.mark_changed()
     return None

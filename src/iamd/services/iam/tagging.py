@@ -58,12 +58,10 @@ def tag(
     if total > context.quotas.tags_per_entity:
         raise LimitExceeded("The number of tags has reached the maximum limit.")
     unit.tags.put(context.caller.account_id, kind, entity_id, pairs)
-    unit.mark_changed()
 
 
 def untag(unit: UnitOfWork, kind: str, entity_id: str, keys: Sequence[str]) -> None:
     unit.tags.remove(kind, entity_id, keys)
-    unit.mark_changed()
 
 
 def tags_shape(unit: UnitOfWork, kind: str, entity_id: str) -> list[dict[str, str]]:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from iamd.protocol.errors import InvalidInput, NoSuchEntity, ValidationError
-from iamd.services import arns, identifiers
+from iamd.services import arns, identifiers, policy_sources
 from iamd.services.iam import common, tagging
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
@@ -54,7 +54,7 @@ def full_user_shape(context: OperationContext, unit: UnitOfWork, user: UserRecor
     if user.permissions_boundary_arn:
         shape["PermissionsBoundary"] = {
             "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
-            "PermissionsBoundaryArn": common.arn_in_partition(user.permissions_boundary_arn, context.caller.partition),
+            "PermissionsBoundaryArn": arns.arn_in_partition(user.permissions_boundary_arn, context.caller.partition),
         }
     tags = tagging.tags_shape(unit, "user", user.id)
     if tags:
@@ -90,12 +90,9 @@ def target_user(context: OperationContext, unit: UnitOfWork, name: str | None) -
 
 def _boundary_arn(context: OperationContext, unit: UnitOfWork, arn: str) -> str:
     """Check a PermissionsBoundary ARN and return it as stored (``aws`` partition)."""
-    # Imported here: the managed policy module builds on users (attachments), not the reverse.
-    from iamd.services.iam import managed_policies
-
     if not _POLICY_ARN.fullmatch(arn):
         raise InvalidInput(f"ARN {arn} is not valid.")
-    policy = managed_policies.resolve_policy(unit, context.caller.account_id, arn)
+    policy = policy_sources.resolve_policy(unit, context.caller.account_id, arn)
     if policy is None:
         raise NoSuchEntity(f"Scope ARN: {arn} does not exist or is not attachable.")
     return policy.arn
@@ -128,7 +125,6 @@ def create_user(context: OperationContext, params: Params) -> Output:
             raise common.already_exists("user", name) from None
         if tags:
             tagging.tag(context, unit, "user", user.id, tags)
-        unit.mark_changed()
         return {"User": full_user_shape(context, unit, user)}
 
 
@@ -177,7 +173,6 @@ def update_user(context: OperationContext, params: Params) -> Output:
             unit.users.update(user.id, name=new_name, path=new_path)
         except DuplicateKey:
             raise common.already_exists("user", new_name) from None
-        unit.mark_changed()
     return None
 
 
@@ -196,7 +191,6 @@ def delete_user(context: OperationContext, params: Params) -> Output:
             raise common.delete_conflict(_DELETE_CONFLICTS[blockers[0]])
         unit.tags.remove_all("user", user.id)
         unit.users.delete(user.id)
-        unit.mark_changed()
     return None
 
 

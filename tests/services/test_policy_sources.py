@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from iamd.services.iam.attachments import effective_documents
-from iamd.services.iam.managed_policies import (
+from iamd.services.policy_sources import (
     aws_policy_id,
     catalogue,
+    effective_documents,
     parse_policy_arn,
     resolve_policy,
 )
@@ -21,7 +21,7 @@ from iamd.store.policies import ManagedPolicyRecord
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 ACCOUNT = "111122223333"
 OTHER = "444455556666"
-SOURCE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "aws-managed-policies.json"
+SOURCE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "aws-managed-policies.json"
 DOC = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}'
 
 

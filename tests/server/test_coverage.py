@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from iamd.protocol import load_service
-from iamd.services import coverage
-from iamd.services.operations import implemented
+from iamd.server import coverage
+from iamd.server.operations import implemented
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 

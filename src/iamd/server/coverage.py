@@ -1,7 +1,7 @@
 """The operations iamd implements, as a Markdown document (``docs/operations.md``).
 
 Every operation of botocore's IAM and STS models is listed with its status, taken from the
-handlers that registered (``iamd.services.operations.implemented``), and the area of the
+handlers the operation table lists (``iamd.server.operations.implemented``), and the area of the
 API it belongs to. The document is generated, never edited by hand:
 ``iamd operations > docs/operations.md``.
 """
@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 
 from iamd.protocol import load_service
-from iamd.services.operations import implemented
+from iamd.server.operations import implemented
 
 SERVICES = (("iam", "IAM"), ("sts", "STS"))
 REGENERATE = "iamd operations > docs/operations.md"

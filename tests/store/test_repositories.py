@@ -1,0 +1,93 @@
+"""The basic contract of the name-keyed repositories, on SQLite and PostgreSQL alike:
+add, get by id, get by name without regard to case, list in name order, delete, and
+``DuplicateKey`` when a name is taken in the same account whatever its case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from iamd.store import Database, DuplicateKey, UnitOfWork, UserRecord
+from iamd.store.groups import GroupRecord
+from iamd.store.roles import RoleRecord
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+ACCOUNT = "111122223333"
+OTHER = "444455556666"
+TRUST = '{"Version":"2012-10-17","Statement":[]}'
+
+
+def _user(entity_id: str, account: str, name: str) -> UserRecord:
+    return UserRecord(id=entity_id, account_id=account, name=name, path="/", created_at=NOW)
+
+
+def _group(entity_id: str, account: str, name: str) -> GroupRecord:
+    return GroupRecord(id=entity_id, account_id=account, name=name, path="/", created_at=NOW)
+
+
+def _role(entity_id: str, account: str, name: str) -> RoleRecord:
+    return RoleRecord(id=entity_id, account_id=account, name=name, path="/", trust_policy=TRUST,
+                      max_session_duration=3600, created_at=NOW)
+
+
+KINDS: dict[str, tuple[Callable[[UnitOfWork], Any], Callable[[str, str, str], Any]]] = {
+    "users": (lambda unit: unit.users, _user),
+    "groups": (lambda unit: unit.groups, _group),
+    "roles": (lambda unit: unit.roles, _role),
+}
+
+
+@pytest.fixture
+def accounts(db: Database) -> Database:
+    with db.transaction() as unit:
+        unit.accounts.add(ACCOUNT, None, NOW)
+        unit.accounts.add(OTHER, None, NOW)
+    return db
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_add_get_list_delete(accounts: Database, kind: str) -> None:
+    repository, record = KINDS[kind]
+    with accounts.transaction() as unit:
+        repository(unit).add(record("ID2", ACCOUNT, "bravo"))
+        repository(unit).add(record("ID1", ACCOUNT, "Alpha"))
+        repository(unit).add(record("ID3", OTHER, "charlie"))
+    with accounts.reading() as unit:
+        found = repository(unit).get("ID1")
+        assert found is not None and found.name == "Alpha" and found.account_id == ACCOUNT
+        assert found.created_at == NOW
+        assert repository(unit).get("nope") is None
+        assert [r.name for r in repository(unit).list(ACCOUNT)] == ["Alpha", "bravo"]
+        assert [r.name for r in repository(unit).list(OTHER)] == ["charlie"]
+        assert repository(unit).count(ACCOUNT) == 2
+    with accounts.transaction() as unit:
+        repository(unit).delete("ID1")
+    with accounts.reading() as unit:
+        assert repository(unit).get("ID1") is None
+        assert [r.name for r in repository(unit).list(ACCOUNT)] == ["bravo"]
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_name_lookup_ignores_case_within_one_account(accounts: Database, kind: str) -> None:
+    repository, record = KINDS[kind]
+    with accounts.transaction() as unit:
+        repository(unit).add(record("ID1", ACCOUNT, "Alpha"))
+    with accounts.reading() as unit:
+        found = repository(unit).get_by_name(ACCOUNT, "ALPHA")
+        assert found is not None and found.id == "ID1" and found.name == "Alpha"
+        assert repository(unit).get_by_name(OTHER, "Alpha") is None
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_name_taken_in_any_case_is_a_duplicate(accounts: Database, kind: str) -> None:
+    repository, record = KINDS[kind]
+    with accounts.transaction() as unit:
+        repository(unit).add(record("ID1", ACCOUNT, "Alpha"))
+        repository(unit).add(record("ID2", OTHER, "alpha"))  # another account: fine
+    with pytest.raises(DuplicateKey), accounts.transaction() as unit:
+        repository(unit).add(record("ID3", ACCOUNT, "ALPHA"))
+    with accounts.reading() as unit:
+        assert repository(unit).get("ID3") is None
