@@ -1,5 +1,5 @@
 """The ``iamd`` command: ``iamd serve``, ``iamd accounts create|list|reset-root-key``,
-``iamd audit export``, ``iamd operations``, ``iamd imds``, ``iamd container-credentials``.
+``iamd audit export``, ``iamd keys rotate|generate``, ``iamd backup``, ``iamd restore``, ``iamd operations``, ``iamd imds``, ``iamd container-credentials``.
 
 Every failure is one line on stderr (``error: ...``) and a non-zero exit: 2 for a bad
 option or setting, 1 for anything else. No traceback reaches the operator."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 from enum import Enum
 from pathlib import Path
@@ -28,6 +29,8 @@ from iamd.server.settings import (
 from iamd.services.accounts import NewAccount, RootCredentials
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from iamd.imds.serving import Background
     from iamd.server.state import ServerState
 
@@ -40,6 +43,8 @@ app.add_typer(accounts_app, name="accounts")
 audit_app = typer.Typer(help="The audit trail (CloudTrail records of every call and sign-in).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(idp_app, name="idp")
+keys_app = typer.Typer(help="The master key that seals the store's secrets.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 
 class Enforcement(str, Enum):
@@ -105,15 +110,14 @@ def serve(
         "denied. [default: enforce, or IAMD_ENFORCEMENT]",
     )] = None,
     imds: Annotated[list[str] | None, typer.Option("--imds", metavar="PORT:PROFILE", help="Also serve instance metadata for an instance with this instance profile on this port (repeatable).")] = None,
+    workers: Annotated[int, typer.Option("--workers", metavar="N", min=1, max=256, help="Processes answering on the port, sharing the store.")] = 1,
 ) -> None:
     """Start the server."""
     imds_specs = _imds_specs(imds or [])
-    import socket
-
-    import uvicorn
-
-    from iamd.server import create_app
-    from iamd.server.http_protocol import AwsHttpToolsProtocol
+    if workers > 1 and ephemeral:
+        fail("--workers needs a store the workers share: use --data-dir or --database-url, not --ephemeral.", 2)
+    if workers > 1 and imds_specs:
+        fail("--imds runs beside one worker only: start `iamd imds` separately with --workers.", 2)
     from iamd.server.state import open_state
 
     settings = _settings(
@@ -131,6 +135,9 @@ def serve(
         sock.bind((settings.host, settings.port))
     except OSError as exc:
         fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+    if workers > 1:
+        _serve_workers(settings, sock, workers)
+        return
     state, created = open_state(settings, audit=settings.audit)
     if created is not None:
         state.bootstrapped.append(created)
@@ -149,14 +156,7 @@ def serve(
         print(line)
     sys.stdout.flush()
 
-    config = uvicorn.Config(
-        # No proxy headers: aws:SourceIp must be the connection's address, not whatever a
-        # client writes into X-Forwarded-For.
-        create_app(state), log_level="warning", access_log=False, lifespan="on", proxy_headers=False,
-        http=AwsHttpToolsProtocol,  # HTTP-level refusals answer an AWS error document too
-        timeout_graceful_shutdown=10, timeout_keep_alive=30,
-    )
-    server = uvicorn.Server(config)
+    server = _uvicorn_server(state)
     metadata_endpoints = _start_imds_endpoints(state, imds_specs)
     try:
         server.run(sockets=[sock])
@@ -165,7 +165,58 @@ def serve(
             metadata_endpoints.stop()
 
 
-def banner(settings: Settings, data_dir: Path, endpoint: str, created: NewAccount | None) -> list[str]:
+def _uvicorn_server(state: ServerState) -> uvicorn.Server:
+    import uvicorn
+
+    from iamd.server import create_app
+    from iamd.server.http_protocol import AwsHttpToolsProtocol
+
+    config = uvicorn.Config(
+        # No proxy headers: aws:SourceIp must be the connection's address, not whatever a
+        # client writes into X-Forwarded-For.
+        create_app(state), log_level="warning", access_log=False, lifespan="on", proxy_headers=False,
+        http=AwsHttpToolsProtocol,  # HTTP-level refusals answer an AWS error document too
+        timeout_graceful_shutdown=10, timeout_keep_alive=30,
+    )
+    return uvicorn.Server(config)
+
+
+def _serve_workers(settings: Settings, sock: socket.socket, workers: int) -> None:
+    """``serve --workers N``: the store is opened (and bootstrapped) once here, then each
+    forked worker opens its own state and serves the shared socket."""
+    import gc
+
+    from iamd.server.state import bootstrap_default, open_state, open_store
+    from iamd.server.workers import supervise
+    from iamd.services.runtime import Runtime
+
+    runtime = Runtime()
+    opened = open_store(settings, runtime, create=True)
+    try:
+        created = bootstrap_default(opened.db, opened.box, runtime, settings)
+    finally:
+        opened.db.dispose()
+    # Connections that arrive before the workers run wait in the backlog.
+    sock.listen(2048)
+    bound_port = sock.getsockname()[1]
+    host_text = f"[{settings.host}]" if ":" in settings.host else settings.host
+    endpoint = f"http://{host_text}:{bound_port}"
+    for line in banner(settings, opened.data_dir, endpoint, created, workers=workers):
+        print(line)
+    sys.stdout.flush()
+    gc.collect()
+    gc.freeze()
+
+    def work() -> None:
+        state, _ = open_state(settings, audit=settings.audit)
+        _uvicorn_server(state).run(sockets=[sock])
+
+    supervise(workers, work)
+
+
+def banner(
+    settings: Settings, data_dir: Path, endpoint: str, created: NewAccount | None, workers: int = 1
+) -> list[str]:
     """What ``iamd serve`` prints once it listens: where, on what store, and on the first
     start the root credentials as lines a shell can paste."""
     lines = [f"iamd {__version__} listening on {endpoint}"]
@@ -176,6 +227,8 @@ def banner(settings: Settings, data_dir: Path, endpoint: str, created: NewAccoun
     else:
         store = f"SQLite in {data_dir}"
     lines.append(f"store: {store}")
+    if workers > 1:
+        lines.append(f"workers: {workers}")
     if settings.enforcement == "soft":
         lines.append("enforcement: SOFT - every call is allowed; calls that policies deny are only logged")
     if created is not None:
@@ -318,6 +371,86 @@ def audit_export(
     finally:
         db.dispose()
     out.flush()
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    grace: Annotated[float | None, typer.Option("--grace", metavar="SECONDS", help="How long running servers get to pick up a new master.key before the store is re-sealed. [default: 2.5]")] = None,
+) -> None:
+    """Re-seal every stored secret under a new master key, without stopping the servers.
+
+    With the key in master.key: writes a new master.key (the old one kept as master.key.old,
+    which keeps opening tokens already issued). With IAMD_MASTER_KEY: re-seals under it what
+    IAMD_MASTER_KEY_OLD sealed (restart the servers with both first)."""
+    from iamd.server.keys import DEFAULT_GRACE, RotationError, rotate
+
+    db, box, runtime = _open_store(data_dir, database_url, create=False)
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    key_dir = None if settings.master_key else settings.data_dir
+    try:
+        result = rotate(db, box, data_dir=key_dir, random_bytes=runtime.random_bytes,
+                        grace=DEFAULT_GRACE if grace is None else grace)
+    except RotationError as exc:
+        fail(str(exc))
+    finally:
+        db.dispose()
+    if result.new_key_written:
+        print(f"new master key {result.key_id} written to {settings.data_dir / 'master.key'}; "
+              "the previous one is kept in master.key.old")
+    print(f"re-sealed {result.resealed} secret{'s' if result.resealed != 1 else ''} under key {result.key_id}")
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random master key (base64), for IAMD_MASTER_KEY."""
+    from iamd.server.keys import encode_key
+    from iamd.services.crypto import MASTER_KEY_SIZE
+
+    print(encode_key(os.urandom(MASTER_KEY_SIZE)))
+
+
+@app.command("backup")
+def backup_command(
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="A new directory to write the backup to.")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    include_key: Annotated[bool, typer.Option("--include-key", help="Copy master.key into the backup too (keep such a backup as safe as the key).")] = False,
+) -> None:
+    """Copy a SQLite store, consistently, while its server runs (PostgreSQL: use pg_dump)."""
+    from iamd.server.backup import BackupError, backup
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    if settings.database_url:
+        fail("a PostgreSQL store is backed up with pg_dump (see docs/deployment.md), not `iamd backup`.", 2)
+    try:
+        result = backup(settings.data_dir, out, include_key=include_key)
+    except BackupError as exc:
+        fail(str(exc))
+    print(f"backed up {settings.data_dir} to {result.path} ({result.size} bytes)")
+    if not result.with_key:
+        print("the master key is not in the backup: keep a copy of master.key (or IAMD_MASTER_KEY) elsewhere; "
+              "without it the backup's secrets cannot be opened")
+
+
+@app.command("restore")
+def restore_command(
+    backup_dir: Annotated[Path, typer.Argument(metavar="BACKUP", help="A directory written by `iamd backup`.")],
+    data_dir: DataDir = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the store the data directory holds (stop its server first).")] = False,
+) -> None:
+    """Put a backup in place as the store of a data directory (SQLite; PostgreSQL: pg_restore)."""
+    from iamd.server.backup import BackupError, restore
+
+    settings = _settings(data_dir=data_dir)
+    if settings.database_url:
+        fail("a PostgreSQL store is restored with pg_restore (see docs/deployment.md), not `iamd restore`.", 2)
+    try:
+        restore(backup_dir, settings.data_dir, master_key=settings.master_key, force=force)
+    except BackupError as exc:
+        fail(str(exc))
+    print(f"restored {backup_dir} into {settings.data_dir}")
 
 
 @app.command()

@@ -68,3 +68,31 @@ def test_master_key_forms() -> None:
             decode_master_key(bad)
     with pytest.raises(MasterKeyError):
         SecretBox(b"x" * 16)
+
+
+NEW_KEY = bytes(range(1, 33))
+
+
+def test_a_rotated_box_seals_under_the_new_key_and_opens_what_the_old_one_sealed() -> None:
+    old = SecretBox(KEY)
+    sealed_before = old.seal("session-token", b"issued before", context=b"ASIA1")
+    rotated = SecretBox(NEW_KEY, previous_keys=[KEY])
+    assert rotated.open("session-token", sealed_before, context=b"ASIA1") == b"issued before"
+    sealed_after = rotated.seal("session-token", b"issued after", context=b"ASIA1")
+    assert rotated.is_current(sealed_after) and not rotated.is_current(sealed_before)
+    # The old key alone does not open what the new one sealed.
+    with pytest.raises(SealError):
+        old.open("session-token", sealed_after, context=b"ASIA1")
+    resealed = rotated.reseal("session-token", sealed_before, context=b"ASIA1")
+    assert SecretBox(NEW_KEY).open("session-token", resealed, context=b"ASIA1") == b"issued before"
+    assert rotated.previous_check_values() == [old.check_value()]
+
+
+def test_use_keys_switches_a_live_box() -> None:
+    box = SecretBox(KEY)
+    before = box.seal("mfa-seed", b"seed", context=b"arn")
+    box.use_keys(NEW_KEY, [KEY])
+    after = box.seal("mfa-seed", b"seed", context=b"arn")
+    assert box.check_value() == SecretBox(NEW_KEY).check_value()
+    assert box.open("mfa-seed", before, context=b"arn") == box.open("mfa-seed", after, context=b"arn") == b"seed"
+    assert not SecretBox(KEY).is_current(after)

@@ -1,6 +1,7 @@
 """The ASGI application: the API on ``/``, plus iamd's own ``/_iamd/*`` routes.
 
-``/_iamd/health`` answers always. ``/_iamd/reset`` and the ``/_iamd/accounts`` admin API
+``/_iamd/health`` answers always (liveness); ``/_iamd/ready`` answers 200 only while the
+store answers and its schema is current (readiness); ``/_iamd/metrics`` is Prometheus's. ``/_iamd/reset`` and the ``/_iamd/accounts`` admin API
 exist only on an ``--ephemeral`` server, or (accounts only) when an admin token is set.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,9 +23,10 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from iamd.protocol.errors import ServiceError
-from iamd.server import dispatch, limits
+from iamd.server import dispatch, limits, metrics
 from iamd.server.state import ServerState
 from iamd.services import accounts
+from iamd.store import StoreError
 
 MAX_BODY_BYTES = limits.MAX_BODY_BYTES
 
@@ -102,6 +105,27 @@ async def _dispatch(state: ServerState, scope: Scope, body: bytes, send: Send) -
 
 async def _health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
+
+
+async def _ready(request: Request) -> Response:
+    """Readiness, unlike liveness, asks the store: it answers, and its schema is at the
+    newest migration (a node started by an older iamd than the one that migrated is not)."""
+    state: ServerState = request.app.state.iamd
+    try:
+        current = await run_in_threadpool(state.db.schema_is_current)
+    except StoreError as exc:
+        return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+    if not current:
+        return JSONResponse(
+            {"status": "unavailable", "reason": "the store's schema is not at this iamd's newest migration"},
+            status_code=503,
+        )
+    return JSONResponse({"status": "ready", "pid": os.getpid()})
+
+
+async def _metrics(request: Request) -> Response:
+    state: ServerState = request.app.state.iamd
+    return Response(state.metrics.render(), media_type=None, headers={"content-type": metrics.CONTENT_TYPE})
 
 
 def _admin_allowed(request: Request) -> bool:
@@ -196,6 +220,8 @@ def create_app(state: ServerState) -> IamdApp:
     routes = Starlette(
         routes=[
             Route("/_iamd/health", _health, methods=["GET"]),
+            Route("/_iamd/ready", _ready, methods=["GET"]),
+            Route("/_iamd/metrics", _metrics, methods=["GET"]),
             Route("/_iamd/reset", _reset, methods=["POST"]),
             Route("/_iamd/accounts", _accounts, methods=["GET", "POST"]),
         ],

@@ -97,6 +97,10 @@ class AuditWriter:
                 return
         self._queue.put(item)
 
+    def pending(self) -> int:
+        """How many events wait for the writer (the queue's depth)."""
+        return self._queue.qsize()
+
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every event submitted before this call is committed."""
         if self._closed or not self._thread.is_alive():
@@ -272,6 +276,9 @@ class DisabledAudit:
 
     def submit(self, item: audit.ApiCall | audit.SignIn) -> None:
         return None
+
+    def pending(self) -> int:
+        return 0
 
     def flush(self, timeout: float = 30.0) -> bool:
         return True

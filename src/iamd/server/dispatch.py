@@ -377,6 +377,10 @@ def _serve(state: ServerState, request: ApiRequest, wire: _Wire) -> Response:
             call.service = service.name
         if wire.audited(call):
             state.audit.submit(call)
+        # Only operations of the model are labels: a client's made-up Action is not.
+        named = call.action
+        label = named if service is not None and named and service.has_operation(named) else "unknown"
+        state.metrics.request(call.service, label, call.error_code, time.perf_counter() - started)
         _log_request(call, status, started)
 
 

@@ -48,6 +48,8 @@ class Settings:
     database_url: str | None = None
     ephemeral: bool = False
     master_key: str | None = None
+    # The key a rotation replaced (beside IAMD_MASTER_KEY): still opens what it sealed.
+    master_key_old: str | None = None
     account_id: str | None = None
     root_access_key_id: str | None = None
     root_secret_access_key: str | None = None
@@ -74,6 +76,7 @@ class Settings:
             data_dir=Path(get("IAMD_DATA_DIR") or cls.data_dir),
             database_url=get("IAMD_DATABASE_URL"),
             master_key=get("IAMD_MASTER_KEY"),
+            master_key_old=get("IAMD_MASTER_KEY_OLD"),
             account_id=get("IAMD_ACCOUNT_ID"),
             root_access_key_id=get("IAMD_ROOT_ACCESS_KEY_ID"),
             root_secret_access_key=get("IAMD_ROOT_SECRET_ACCESS_KEY"),

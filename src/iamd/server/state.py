@@ -12,6 +12,8 @@ from iamd.protocol import load_service
 from iamd.protocol.json_protocol import API_VERSIONS as JSON_API_VERSIONS
 from iamd.protocol.json_protocol import load_json_service
 from iamd.server.audit_writer import AuditWriter, DisabledAudit
+from iamd.server.keys import KeyFileWatcher, previous_keys
+from iamd.server.metrics import Metrics
 from iamd.server.settings import Settings
 from iamd.services import accounts
 from iamd.services.authentication import Authenticator
@@ -89,7 +91,7 @@ def open_store(settings: Settings, runtime: Runtime, *, create: bool) -> OpenedS
             db = Database(sqlite_url(data_dir))
         elif db.schema_name:
             db.create_schema()
-        box = SecretBox(key, runtime.random_bytes)
+        box = SecretBox(key, runtime.random_bytes, previous_keys(settings, data_dir, bool(settings.master_key)))
         db.migrate()
         confirm_master_key(db, box)
     except BaseException as exc:
@@ -173,8 +175,13 @@ class ServerState:
     bootstrapped: list[accounts.NewAccount] = field(default_factory=list)
     # The audit log's batching writer (``IAMD_AUDIT=off``: a writer that discards).
     audit: AuditWriter | DisabledAudit = field(default_factory=DisabledAudit)
+    # Loads a rotated master.key into the box (key-file delivery only).
+    key_watcher: KeyFileWatcher | None = None
+    metrics: Metrics = field(default_factory=Metrics)
 
     def close(self) -> None:
+        if self.key_watcher is not None:
+            self.key_watcher.stop()
         # Everything the audit writer still holds is written before the store closes.
         self.audit.close()
         if self.settings.ephemeral and self.db.schema_name:
@@ -220,6 +227,10 @@ def open_state(
     )
     if audit:
         state.audit = AuditWriter(db, runtime.random_bytes, service_model)
+    watch_metrics(state)
+    if not settings.master_key and not settings.ephemeral:
+        state.key_watcher = KeyFileWatcher(box, opened.data_dir)
+        state.key_watcher.start()
     return state, created
 
 
@@ -240,3 +251,28 @@ def bootstrap_default(
         root_password=settings.root_password,
         root_credentials=credentials,
     )
+
+
+def watch_metrics(state: ServerState) -> None:
+    """Connect the server's metrics to what they count: the authorizer's decisions, the
+    caches' hits, the audit writer's queue."""
+    metrics = state.metrics
+    state.authorizer.on_decision = metrics.decision
+    authenticator, authorizer = state.authenticator, state.authorizer
+
+    def cache_requests() -> list[tuple[tuple[tuple[str, str], ...], float]]:
+        return [
+            ((("cache", "access_keys"), ("result", "hit")), authenticator.cache_hits),
+            ((("cache", "access_keys"), ("result", "miss")), authenticator.cache_misses),
+            ((("cache", "caller_policies"), ("result", "hit")), authorizer.cache_hits),
+            ((("cache", "caller_policies"), ("result", "miss")), authorizer.cache_misses),
+        ]
+
+    metrics.sampled("iamd_cache_requests_total", "counter",
+                    "Lookups in the access-key and caller-policy caches, by result.", cache_requests)
+    metrics.sampled("iamd_audit_queue_depth", "gauge", "Audit events waiting to be written.",
+                    lambda: [((), state.audit.pending())])
+    metrics.sampled("iamd_audit_events_written_total", "counter", "Audit events written to the store.",
+                    lambda: [((), state.audit.written)])
+    metrics.sampled("iamd_audit_events_dropped_total", "counter",
+                    "Audit events dropped (queue full or unwritable).", lambda: [((), state.audit.dropped)])

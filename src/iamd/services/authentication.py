@@ -143,6 +143,9 @@ class Authenticator:
         self._partitions: dict[str, str] = {}
         self._generation = -1
         self._lock = threading.Lock()
+        # The key cache's hits and misses, for the server's metrics.
+        self.cache_hits = 0
+        self.cache_misses = 0
 
     def refresh(self) -> None:
         """Drop cached identities if the stored state changed since they were loaded."""
@@ -157,7 +160,9 @@ class Authenticator:
         """The identity of an active long-term key; ``InvalidClientTokenId`` otherwise."""
         cached = self._cache.get(access_key_id)
         if cached is not None:
+            self.cache_hits += 1
             return cached
+        self.cache_misses += 1
         identity = self._load(access_key_id)
         with self._lock:
             self._cache[access_key_id] = identity

@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib import resources
@@ -118,6 +119,11 @@ class Authorizer:
         self._cache: dict[str, CallerPolicies] = {}
         self._generation = -1
         self._lock = threading.Lock()
+        # Observers for the server's metrics: each policy evaluation (action, allowed,
+        # enforced), and the caller-policy cache's hits and misses.
+        self.on_decision: Callable[[str, bool, bool], None] | None = None
+        self.cache_hits = 0
+        self.cache_misses = 0
 
     # -- the entry point ------------------------------------------------------------
 
@@ -152,6 +158,8 @@ class Authorizer:
                 resource_account=resource.account_id,
             )
             decision = loaded.policies.evaluate(request)
+            if self.on_decision is not None:
+                self.on_decision(action, decision.allowed, self.enforcement != "soft")
             if decision.allowed:
                 continue
             error = access_denied(caller, action, resource.arn, decision)
@@ -179,9 +187,12 @@ class Authorizer:
         )
         cached = self._cache.get(key)
         if cached is None:
+            self.cache_misses += 1
             cached = self._load(unit, caller)
             with self._lock:
                 self._cache[key] = cached
+        else:
+            self.cache_hits += 1
         return cached
 
     def _load(self, unit: UnitOfWork, caller: Caller) -> CallerPolicies:

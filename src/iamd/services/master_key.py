@@ -29,7 +29,10 @@ def confirm_master_key(db: Database, box: SecretBox) -> None:
     with db.transaction() as unit:
         stored = unit.meta.get(KEY_CHECK)
         if stored is not None:
-            if not hmac.compare_digest(stored, expected):
+            # A rotation that has begun but not finished (``iamd keys rotate``) leaves the
+            # previous key's check value: a box that still holds that key opens the store.
+            accepted = [expected, *box.previous_check_values()]
+            if not any(hmac.compare_digest(stored, value) for value in accepted):
                 raise MasterKeyMismatch(
                     "the master key is not the one this store's secrets were sealed with"
                 )
@@ -44,3 +47,15 @@ def confirm_master_key(db: Database, box: SecretBox) -> None:
                         "the master key does not open this store's sealed secrets"
                     ) from None
         unit.meta.put(KEY_CHECK, expected)
+
+
+def stored_check_value(db: Database) -> str | None:
+    """The check value of the key the store's secrets are sealed with (None: not recorded)."""
+    with db.reading() as unit:
+        return unit.meta.get(KEY_CHECK)
+
+
+def record_master_key(db: Database, box: SecretBox) -> None:
+    """Remember ``box``'s current key as the store's key (the end of a rotation)."""
+    with db.transaction() as unit:
+        unit.meta.put(KEY_CHECK, box.check_value())

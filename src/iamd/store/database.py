@@ -12,6 +12,7 @@ times, sign-in failure counters, the audit trail, reports) are written without a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +42,7 @@ from iamd.store.passwords import PasswordRepository
 from iamd.store.policies import PolicyRepository
 from iamd.store.reports import ReportRepository
 from iamd.store.roles import RoleRepository
+from iamd.store.sealed import SealedValueRepository
 from iamd.store.server_certificates import ServerCertificateRepository
 from iamd.store.settings import SettingRepository
 from iamd.store.summary import SummaryRepository
@@ -48,6 +50,16 @@ from iamd.store.tags import TagRepository
 from iamd.store.users import UserRepository
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+@functools.cache
+def _migration_heads() -> set[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return set(ScriptDirectory.from_config(config).get_heads())
 
 
 class StoreError(Exception):
@@ -118,6 +130,7 @@ class UnitOfWork:
         self.summary = SummaryRepository(connection)
         self.audit = AuditRepository(connection)
         self.meta = StoreMetaRepository(connection)
+        self.sealed = SealedValueRepository(connection)
 
 
 
@@ -219,6 +232,18 @@ class Database:
             raise StoreError(f"cannot reach the database: {_one_line(exc.orig)}") from exc
         except sa.exc.DatabaseError as exc:
             raise StoreError(f"cannot read the database: {_one_line(exc.orig)}") from exc
+
+    def schema_is_current(self) -> bool:
+        """Whether the store answers and its schema is at the newest migration (readiness);
+        an unreachable store raises ``StoreError``."""
+        from alembic.runtime.migration import MigrationContext
+
+        try:
+            with self.engine.connect() as connection:
+                current = set(MigrationContext.configure(connection).get_current_heads())
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"cannot reach the database: {_one_line(exc.orig)}") from exc
+        return current == _migration_heads()
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
