@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -41,7 +42,7 @@ from iamd.services.authentication import caller_for_session
 from iamd.services.caller import Caller
 from iamd.services.federation.api import PRINCIPAL_TYPES, UNSIGNED_ACTIONS
 from iamd.services.federation.role_session import unsigned_caller
-from iamd.services.operations import OperationContext, handler_for
+from iamd.services.operations import OperationContext, Output, handler_for
 
 log = logging.getLogger("iamd.request")
 
@@ -364,6 +365,28 @@ def run_operation(
 ) -> bytes:
     if not action:
         raise InvalidAction("Could not find operation for version " + service.api_version)
+    output = execute(
+        state, service, action, form, caller, request_id=request_id, client_ip=request.client_ip,
+        user_agent=request.header("user-agent") or "", secure=request.secure, call=call,
+    )
+    return service.serialize_response(action, output, request_id)
+
+
+def execute(
+    state: ServerState,
+    service: QueryService,
+    action: str,
+    form: Mapping[str, Sequence[str] | str],
+    caller: Caller,
+    *,
+    request_id: str,
+    client_ip: str,
+    user_agent: str,
+    secure: bool,
+    call: ApiCall | None = None,
+) -> Output:
+    """One operation for an authenticated caller: parse and validate its parameters by the
+    model, authorize it, run its handler. The API and the console both come through here."""
     if not service.has_operation(action):
         raise InvalidAction(f"Could not find operation {action} for version {service.api_version}")
     handler = handler_for(service.name, action)
@@ -378,9 +401,9 @@ def run_operation(
         box=state.box,
         runtime=state.runtime,
         request_id=request_id,
-        source_ip=request.client_ip,
-        user_agent=request.header("user-agent") or "",
-        secure_transport=request.secure,
+        source_ip=client_ip,
+        user_agent=user_agent,
+        secure_transport=secure,
         quotas=state.quotas,
         authorizer=state.authorizer,
     )
@@ -388,4 +411,4 @@ def run_operation(
     output = handler(context, params)
     if call is not None:
         call.output = output
-    return service.serialize_response(action, output, request_id)
+    return output
