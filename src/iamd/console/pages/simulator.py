@@ -3,6 +3,7 @@ statements that decided it (SimulatePrincipalPolicy, the engine's own trace)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ class Matched:
     policy_type: str
     where: str
     text: str | None
+    effect: str | None = None
 
 
 @dataclass
@@ -48,11 +50,15 @@ def simulator(page: Page) -> Response:
             documents = _documents(page, principal)
             for item in output.get("EvaluationResults") or []:
                 for specific in item.get("ResourceSpecificResults") or [item]:
+                    decision = specific.get("EvalResourceDecision") or item["EvalDecision"]
+                    matched = [_matched(s, documents) for s in specific.get("MatchedStatements") or []]
+                    if decision == "explicitDeny":
+                        # A denial is decided by its Deny statements; the Allows it overrode are noise.
+                        matched = [m for m in matched if m.effect in (None, "Deny")]
                     results.append(Result(
                         action=item["EvalActionName"],
                         resource=specific.get("EvalResourceName") or item.get("EvalResourceName") or "*",
-                        decision=specific.get("EvalResourceDecision") or item["EvalDecision"],
-                        statements=[_matched(s, documents) for s in specific.get("MatchedStatements") or []],
+                        decision=decision, statements=matched,
                     ))
     return page.render("simulator.html", principals=principals, principal=principal, actions="\n".join(actions),
                        resources="\n".join(resources), results=results, error=error)
@@ -103,7 +109,14 @@ def _matched(statement: dict[str, Any], documents: dict[str, str]) -> Matched:
     source = statement.get("SourcePolicyId") or ""
     document = documents.get(source)
     text = statement_text(document, start, end) if document and start and end else None
-    return Matched(source, statement.get("SourcePolicyType") or "", where, text)
+    effect = None
+    if text:
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        effect = parsed.get("Effect") if isinstance(parsed, dict) else None
+    return Matched(source, statement.get("SourcePolicyType") or "", where, text, effect)
 
 
 def statement_text(document: str, start: dict[str, int], end: dict[str, int]) -> str:

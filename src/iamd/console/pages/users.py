@@ -54,7 +54,7 @@ def detail(page: Page, created_key: dict[str, str] | None = None) -> Response:
         "delete": page.can("DeleteUser", UserName=name),
         "attach": page.can("AttachUserPolicy", UserName=name, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess"),
         "groups": page.can("AddUserToGroup", UserName=name, GroupName="example-group"),
-        "keys": page.can("CreateAccessKey", UserName=name),
+        "access_keys": page.can("CreateAccessKey", UserName=name),
         "password": page.can("CreateLoginProfile", UserName=name),
     }
     return page.render(
