@@ -115,7 +115,9 @@ def _matched(statement: dict[str, Any], documents: dict[str, str]) -> Matched:
             parsed = json.loads(text)
         except ValueError:
             parsed = None
-        effect = parsed.get("Effect") if isinstance(parsed, dict) else None
+        if isinstance(parsed, dict):
+            effect = parsed.get("Effect")
+            text = json.dumps(parsed, indent=2)
     return Matched(source, statement.get("SourcePolicyType") or "", where, text, effect)
 
 
