@@ -8,7 +8,17 @@ Plain HTML forms, one stylesheet, no script: a strict Content-Security-Policy ho
 
 from iamd.console.app import ConsoleApp, Route
 from iamd.console.backend import Backend, Client, OperationError, Operations
-from iamd.console.pages import dashboard, groups, policies, reports, roles, signin, simulator, users
+from iamd.console.pages import (
+    dashboard,
+    groups,
+    policies,
+    reports,
+    roles,
+    signin,
+    simulator,
+    switch_role,
+    users,
+)
 
 __all__ = ["Backend", "Client", "ConsoleApp", "OperationError", "Operations", "Route", "create_app"]
 
@@ -23,6 +33,7 @@ def create_app(backend: Backend) -> ConsoleApp:
         *policies.ROUTES,
         *simulator.ROUTES,
         *reports.ROUTES,
+        *switch_role.ROUTES,
         signin.ACCOUNT_ROUTE,
     ]
     return ConsoleApp(backend, routes)

@@ -12,7 +12,9 @@ from jinja2 import Environment
 from iamd.console._http import Request, Response
 from iamd.console.backend import Backend, Client, OperationError, Params
 from iamd.console.sessions import Session
-from iamd.services import arns
+from iamd.protocol.errors import ServiceError
+from iamd.services import arns, sessions
+from iamd.services.authentication import caller_for_session
 from iamd.services.caller import Caller
 
 
@@ -35,10 +37,28 @@ class Page:
 
     @property
     def caller(self) -> Caller:
-        """The signed-in principal, as the authorizer knows it."""
+        """Who the console acts as: the role session switched to, else the signed-in
+        principal, as the authorizer knows it."""
         if self._caller is None:
-            self._caller = principal(self.backend, self.session)
+            self._caller = self._role_caller() or principal(self.backend, self.session)
         return self._caller
+
+    def _role_caller(self) -> Caller | None:
+        role = self.session.role
+        if role is None:
+            return None
+        try:
+            opened = sessions.open_token(self.backend.box, role["access_key_id"], role["token"], self.now)
+            with self.backend.db.reading() as unit:
+                account = unit.accounts.get(opened.account_id)
+            if account is None:
+                raise ValueError("the role's account is gone")
+            return caller_for_session(opened, "us-east-1", role["token"], account.partition)
+        except (ServiceError, ValueError):
+            # An expired (or no longer valid) role session ends the switch, not the sign-in.
+            self.session.role = None
+            self.flash("The role session has ended; you are back to your own identity.")
+            return None
 
     def iam(self, action: str, params: Params | None = None, **fields: str) -> dict[str, Any]:
         """Call an IAM operation as the signed-in principal (``OperationError`` on refusal)."""
@@ -68,6 +88,8 @@ class Page:
 
     def identity(self) -> str:
         session = self.session
+        if session.role is not None:
+            return session.role["display"]
         if session.user_id is None:
             return f"root @ {session.account_id}"
         return f"{session.user_name} @ {session.account_id}"

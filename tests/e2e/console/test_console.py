@@ -231,3 +231,78 @@ def test_pages_for_screenshots(console_server: RunningServer, page: Any) -> None
         page.goto(console_server.endpoint + path)
         assert page.locator("main h1").count() == 1
         screenshot(page, name)
+
+
+def test_switch_role_acts_with_the_role_permissions(console_server: RunningServer, page: Any) -> None:
+    user, role = unique("switcher"), unique("viewer")
+    iam = console_server.client("iam")
+    user_with_password(console_server, user, policy="arn:aws:iam::aws:policy/AdministratorAccess")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{console_server.account_id}:root"},
+        "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.attach_role_policy(RoleName=role, PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    sign_in_user(page, console_server, user, PASSWORD)
+    page.wait_for_url(console_server.endpoint + "/console")
+    page.goto(console_server.endpoint + "/console/users")
+    assert page.locator("#create-user").count() == 1  # as the administrator
+    page.click("#switch-role")
+    page.fill("input[name=account]", console_server.account_id)
+    page.fill("input[name=role]", role)
+    page.fill("input[name=display]", "Read only")
+    page.check("input[name=colour][value=green]")
+    page.click("#do-switch")
+    page.wait_for_url(console_server.endpoint + "/console")
+    assert page.text_content("#identity") == "Read only"
+    assert "role-green" in (page.get_attribute("#identity", "class") or "")
+    screenshot(page, "switched-role")
+    page.goto(console_server.endpoint + "/console/users")
+    assert user in (page.text_content("#users") or "")
+    assert page.locator("#create-user").count() == 0  # as the role
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    forged = page.request.post(f"{console_server.endpoint}/console/users", form={"csrf": csrf, "user_name": "x"})
+    assert forged.status == 403
+    assert f"assumed-role/{role}/{user}" in forged.text()
+    page.click("#switch-back")
+    page.goto(console_server.endpoint + "/console/switch-role")
+    assert "Read only" in (page.text_content("#recent-roles") or "")
+
+
+def test_switch_to_a_role_that_does_not_trust_you_is_refused(console_server: RunningServer, page: Any) -> None:
+    user, role = unique("nobody"), unique("closed")
+    iam = console_server.client("iam")
+    user_with_password(console_server, user)
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    sign_in_user(page, console_server, user, PASSWORD)
+    page.wait_for_url(console_server.endpoint + "/console")
+    page.goto(console_server.endpoint + "/console/switch-role")
+    page.fill("input[name=account]", console_server.account_id)
+    page.fill("input[name=role]", role)
+    page.click("#do-switch")
+    assert "AccessDenied" in (page.text_content("#switch-error") or "")
+    assert page.text_content("#identity") == f"{user} @ {console_server.account_id}"
+
+
+def test_console_actions_and_sign_ins_are_in_the_audit_log(console_server: RunningServer, page: Any) -> None:
+    group = unique("audited")
+    sign_in_root(page, console_server)
+    page.goto(console_server.endpoint + "/console/groups")
+    page.fill("input[name=group_name]", group)
+    page.click("#create-group")
+    page.wait_for_url(f"**/console/groups/{group}")
+    cloudtrail = console_server.client("cloudtrail")
+    events = cloudtrail.lookup_events(
+        LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": group}]
+    )["Events"]
+    # The page that follows reads the group too: GetGroup, ListAttachedGroupPolicies.
+    assert {"CreateGroup", "GetGroup"} <= {e["EventName"] for e in events}
+    (event,) = [e for e in events if e["EventName"] == "CreateGroup"]
+    record = json.loads(event["CloudTrailEvent"])
+    assert record["userIdentity"]["arn"] == f"arn:aws:iam::{console_server.account_id}:root"
+    assert "Chrome" in record["userAgent"]
+    logins = cloudtrail.lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "ConsoleLogin"}]
+    )["Events"]
+    assert logins
