@@ -9,6 +9,7 @@ Plain HTML forms, one stylesheet, no script: a strict Content-Security-Policy ho
 from iamd.console.app import ConsoleApp, Route
 from iamd.console.backend import Backend, Client, OperationError, Operations
 from iamd.console.pages import (
+    account,
     dashboard,
     groups,
     policies,
@@ -33,6 +34,7 @@ def create_app(backend: Backend) -> ConsoleApp:
         *policies.ROUTES,
         *simulator.ROUTES,
         *reports.ROUTES,
+        *account.ROUTES,
         *switch_role.ROUTES,
         signin.ACCOUNT_ROUTE,
     ]
