@@ -27,16 +27,20 @@ def create(page: Page) -> Response:
     password = form.field("password")
     try:
         page.iam("CreateUser", UserName=name)
-        if password:
-            page.iam(
-                "CreateLoginProfile", UserName=name, Password=password,
-                PasswordResetRequired="true" if form.field("reset_required") else "false",
-            )
     except OperationError as exc:
         if exc.code == "AccessDenied":
             raise
         return page.render("user_new.html", status=exc.status, error=exc, values={"user_name": name})
     page.flash(f"User {name} created.")
+    if password:
+        try:
+            page.iam(
+                "CreateLoginProfile", UserName=name, Password=password,
+                PasswordResetRequired="true" if form.field("reset_required") else "false",
+            )
+        except OperationError as exc:
+            # The user exists now: say why it has no password, on its own page.
+            page.flash(f"User {name} created without a console password: {exc.code}: {exc.message}")
     return Response.redirect(f"/console/users/{name}")
 
 
