@@ -203,6 +203,7 @@ def test_read_only_user_sees_no_edit_buttons_and_forged_posts_are_denied(
     assert page.locator("#delete-user").count() == 0
     assert page.locator("#create-access-key").count() == 0
     assert page.locator("#attach-policy").count() == 0
+    assert page.locator("#assign-mfa").count() == 0
     csrf = page.locator("input[name=csrf]").first.get_attribute("value")
     forged = page.request.post(f"{console_server.endpoint}/console/users/{victim}/delete", form={"csrf": csrf})
     assert forged.status == 403
@@ -306,3 +307,30 @@ def test_console_actions_and_sign_ins_are_in_the_audit_log(console_server: Runni
         LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "ConsoleLogin"}]
     )["Events"]
     assert logins
+
+
+def test_assign_a_virtual_mfa_device_in_the_console_then_sign_in_with_it(
+    console_server: RunningServer, page: Any
+) -> None:
+    name = unique("mfa")
+    user_with_password(console_server, name)
+    sign_in_root(page, console_server)
+    page.goto(f"{console_server.endpoint}/console/users/{name}")
+    page.click("#assign-mfa")
+    seed = page.text_content("#mfa-seed") or ""
+    assert page.locator("img[alt='QR code of the MFA device']").count() == 1
+    screenshot(page, "mfa-assign")
+    step = int(time.time()) // 30
+    page.fill("input[name=code1]", pyotp.TOTP(seed).at((step - 1) * 30))
+    page.fill("input[name=code2]", pyotp.TOTP(seed).at(step * 30))
+    page.click("#enable-mfa")
+    page.wait_for_url(f"**/console/users/{name}")
+    assert "MFA device enabled." in (page.text_content(".flash") or "")
+    assert f"mfa/{name}-" in (page.text_content("#mfa-devices") or "")
+    page.click("text=Sign out")
+    sign_in_user(page, console_server, name, PASSWORD)
+    page.wait_for_url("**/console/mfa")
+    page.fill("input[name=code]", pyotp.TOTP(seed).at((step + 1) * 30))
+    page.click("form[action='/console/mfa'] button")
+    page.wait_for_url(console_server.endpoint + "/console")
+    assert page.text_content("#identity") == f"{name} @ {console_server.account_id}"

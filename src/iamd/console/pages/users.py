@@ -60,6 +60,9 @@ def detail(page: Page, created_key: dict[str, str] | None = None) -> Response:
         "groups": page.can("AddUserToGroup", UserName=name, GroupName="example-group"),
         "access_keys": page.can("CreateAccessKey", UserName=name),
         "password": page.can("CreateLoginProfile", UserName=name),
+        "mfa": page.can("CreateVirtualMFADevice", VirtualMFADeviceName="example-device")
+        and page.can("EnableMFADevice", UserName=name, SerialNumber="arn:aws:iam::000000000000:mfa/example-device",
+                     AuthenticationCode1="000000", AuthenticationCode2="000000"),
     }
     return page.render(
         "user.html", user=user, profile=None if isinstance(profile, OperationError) else profile.get("LoginProfile"),
