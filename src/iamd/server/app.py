@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from iamd.protocol.errors import ServiceError
 from iamd.server import dispatch, limits, metrics
+from iamd.server.console_bridge import console_app
 from iamd.server.state import ServerState
 from iamd.services import accounts
 from iamd.store import StoreError
@@ -203,9 +204,12 @@ class IamdApp:
     def __init__(self, state: ServerState, routes: Starlette) -> None:
         self.state = state
         self._routes = routes
+        self._console = console_app(state)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith("/_iamd/"):
+        if scope["type"] == "http" and (scope["path"] == "/console" or scope["path"].startswith("/console/")):
+            await self._console(scope, receive, send)
+        elif scope["type"] == "http" and not scope["path"].startswith("/_iamd/"):
             await _api(self.state, scope, receive, send)
         else:
             await self._routes(scope, receive, send)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
@@ -37,7 +38,7 @@ from iamd.services.audit import ApiCall
 from iamd.services.authentication import authenticate, signature_error
 from iamd.services.caller import Caller
 from iamd.services.federation.role_session import PRINCIPAL_TYPES, UNSIGNED_ACTIONS, unsigned_caller
-from iamd.services.operations import OperationContext, Output, Params
+from iamd.services.operations import Handler, OperationContext, Output, Params
 
 log = logging.getLogger("iamd.request")
 
@@ -311,6 +312,46 @@ class _JsonWire:
         return bool(call.action) and (call.caller is not None or call.claimed is not None)
 
 
+def run_handler(
+    state: ServerState, service_name: str, operation: str, handler: Handler, params: Params, caller: Caller,
+    *, request_id: str, client_ip: str, user_agent: str, secure: bool, extras: dict[str, Any] | None = None,
+) -> Output:
+    """Authorize a parsed operation for its caller, then run its handler."""
+    context = OperationContext(
+        caller=caller, db=state.db, box=state.box, runtime=state.runtime, request_id=request_id,
+        source_ip=client_ip, user_agent=user_agent, secure_transport=secure, quotas=state.quotas,
+        authorizer=state.authorizer, extras=extras or {},
+    )
+    state.authorizer.authorize(context, service_name, operation, params)
+    if operation in FLUSH_AUDIT_FIRST:
+        state.audit.flush()
+    return handler(context, params)
+
+
+def execute(
+    state: ServerState, service: QueryService, action: str, form: Mapping[str, Sequence[str] | str],
+    caller: Caller, *, request_id: str, client_ip: str, user_agent: str, secure: bool,
+    call: ApiCall | None = None,
+) -> Output:
+    """One Query operation for an already authenticated caller (the console's way in):
+    validated by the model, authorized, run — the same steps as an API request."""
+    if not service.has_operation(action):
+        raise InvalidAction(f"Could not find operation {action} for version {service.api_version}")
+    handler = handler_for(service.name, action)
+    if handler is None:
+        raise NotImplementedOperation(f"{action} is not implemented by iamd yet.")
+    params = service.parse_request(action, {k: [v] if isinstance(v, str) else list(v) for k, v in form.items()})
+    if call is not None:
+        call.params = params
+    output = run_handler(
+        state, service.name, action, handler, params, caller, request_id=request_id,
+        client_ip=client_ip, user_agent=user_agent, secure=secure,
+    )
+    if call is not None:
+        call.output = output
+    return output
+
+
 def _serve(state: ServerState, request: ApiRequest, wire: _Wire) -> Response:
     """The one request path: SigV4 -> authenticate -> authorize -> handler -> serialise."""
     started = time.perf_counter()
@@ -346,16 +387,11 @@ def _serve(state: ServerState, request: ApiRequest, wire: _Wire) -> Response:
         if handler is None:
             raise wire.not_implemented(operation)
         params = call.params = wire.parse(service, operation)
-        context = OperationContext(
-            caller=caller, db=state.db, box=state.box, runtime=state.runtime, request_id=request_id,
-            source_ip=request.client_ip, user_agent=request.header("user-agent") or "",
-            secure_transport=request.secure, quotas=state.quotas, authorizer=state.authorizer,
-            extras=wire.extras(state),
+        output = run_handler(
+            state, service.name, operation, handler, params, caller, request_id=request_id,
+            client_ip=request.client_ip, user_agent=request.header("user-agent") or "",
+            secure=request.secure, extras=wire.extras(state),
         )
-        state.authorizer.authorize(context, service.name, operation, params)
-        if operation in FLUSH_AUDIT_FIRST:
-            state.audit.flush()
-        output = handler(context, params)
         body = wire.serialize(service, operation, output, request_id, call)
         status = 200
         return Response(200, body, [("Content-Type", wire.content_type(service)), ("x-amzn-RequestId", request_id)])

@@ -1,0 +1,116 @@
+"""IAM roles: list, create with a trust policy, delete; trust relationships and policies."""
+
+from __future__ import annotations
+
+from iamd.console._http import Response
+from iamd.console.app import Route, route
+from iamd.console.backend import OperationError
+from iamd.console.page import Page
+from iamd.console.pages.common import list_all, pretty, syntax_error
+
+DEFAULT_TRUST = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Principal": {"AWS": "arn:aws:iam::%s:root"},
+      "Action": "sts:AssumeRole"
+    }
+  ]
+}"""
+
+
+def index(page: Page) -> Response:
+    roles = list_all(page, "ListRoles", "Roles")
+    return page.render("roles.html", roles=roles, can_create=page.can("CreateRole", RoleName="example-role"))
+
+
+def new(page: Page) -> Response:
+    return page.render("role_new.html", error=None, syntax=None,
+                       values={"trust": DEFAULT_TRUST % page.session.account_id})
+
+
+def create(page: Page) -> Response:
+    name = page.request.field("role_name").strip()
+    trust = page.request.field("trust")
+    description = page.request.field("description")
+    fields = {"RoleName": name, "AssumeRolePolicyDocument": trust}
+    if description:
+        fields["Description"] = description
+    try:
+        page.iam("CreateRole", fields)
+    except OperationError as exc:
+        if exc.code == "AccessDenied":
+            raise
+        return page.render("role_new.html", status=exc.status, error=exc, syntax=syntax_error(trust),
+                           values={"role_name": name, "trust": trust, "description": description})
+    page.flash(f"Role {name} created.")
+    return Response.redirect(f"/console/roles/{name}")
+
+
+def detail(page: Page) -> Response:
+    name = page.request.params["name"]
+    role = page.iam("GetRole", RoleName=name)["Role"]
+    attached = page.iam("ListAttachedRolePolicies", RoleName=name).get("AttachedPolicies") or []
+    inline = page.iam("ListRolePolicies", RoleName=name).get("PolicyNames") or []
+    caps = {
+        "delete": page.can("DeleteRole", RoleName=name),
+        "attach": page.can("AttachRolePolicy", RoleName=name, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        "trust": page.can("UpdateAssumeRolePolicy", RoleName=name, PolicyDocument="{}"),
+    }
+    return page.render("role.html", role=role, trust=pretty(role.get("AssumeRolePolicyDocument") or ""),
+                       attached=attached, inline=inline, caps=caps, error=None)
+
+
+def delete(page: Page) -> Response:
+    name = page.request.params["name"]
+    if not page.can("DeleteRole", RoleName=name):
+        page.iam("DeleteRole", RoleName=name)  # refused: AccessDenied, as the API says it
+    for policy in page.iam("ListAttachedRolePolicies", RoleName=name).get("AttachedPolicies") or []:
+        page.iam("DetachRolePolicy", RoleName=name, PolicyArn=policy["PolicyArn"])
+    for policy_name in page.iam("ListRolePolicies", RoleName=name).get("PolicyNames") or []:
+        page.iam("DeleteRolePolicy", RoleName=name, PolicyName=policy_name)
+    for profile in page.iam("ListInstanceProfilesForRole", RoleName=name).get("InstanceProfiles") or []:
+        page.iam("RemoveRoleFromInstanceProfile", RoleName=name, InstanceProfileName=profile["InstanceProfileName"])
+    page.iam("DeleteRole", RoleName=name)
+    page.flash(f"Role {name} deleted.")
+    return Response.redirect("/console/roles")
+
+
+def update_trust(page: Page) -> Response:
+    name = page.request.params["name"]
+    document = page.request.field("trust")
+    try:
+        page.iam("UpdateAssumeRolePolicy", RoleName=name, PolicyDocument=document)
+    except OperationError as exc:
+        if exc.code == "AccessDenied":
+            raise
+        page.flash(f"{exc.code}: {exc.message} {syntax_error(document) or ''}".strip())
+        return Response.redirect(f"/console/roles/{name}")
+    page.flash("Trust policy updated.")
+    return Response.redirect(f"/console/roles/{name}")
+
+
+def attach(page: Page) -> Response:
+    name = page.request.params["name"]
+    page.iam("AttachRolePolicy", RoleName=name, PolicyArn=page.request.field("policy_arn").strip())
+    page.flash("Policy attached.")
+    return Response.redirect(f"/console/roles/{name}")
+
+
+def detach(page: Page) -> Response:
+    name = page.request.params["name"]
+    page.iam("DetachRolePolicy", RoleName=name, PolicyArn=page.request.field("policy_arn"))
+    return Response.redirect(f"/console/roles/{name}")
+
+
+ROUTES: list[Route] = [
+    route("GET", "/roles", index),
+    route("GET", "/roles/new", new),
+    route("POST", "/roles", create),
+    route("GET", "/roles/{name}", detail),
+    route("POST", "/roles/{name}/delete", delete),
+    route("POST", "/roles/{name}/trust", update_trust),
+    route("POST", "/roles/{name}/policies", attach),
+    route("POST", "/roles/{name}/policies/detach", detach),
+]

@@ -1,0 +1,73 @@
+"""The console's way into the API: its operations run through ``dispatch.execute``, the
+path every API request takes (model validation, the authorizer, the handler), and land in
+the same audit log as API calls."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from iamd import console
+from iamd.protocol import load_service
+from iamd.protocol.errors import AccessDenied, ServiceError
+from iamd.server import dispatch
+from iamd.server.state import ServerState
+from iamd.services.audit import ApiCall
+from iamd.services.caller import Caller
+from iamd.services.operations import OperationContext
+
+
+class ServerOperations:
+    """``console.Operations`` over the server's state."""
+
+    def __init__(self, state: ServerState) -> None:
+        self._state = state
+
+    def call(
+        self, caller: Caller, service: str, action: str, params: Mapping[str, str | Sequence[str]],
+        client: console.Client,
+    ) -> dict[str, Any]:
+        state = self._state
+        request_id = str(uuid.uuid4())
+        call = ApiCall(state.runtime.now(), request_id, service, action, caller.region, client.source_ip,
+                       client.user_agent, caller, caller, None, None, None, None, None)
+        try:
+            output = dispatch.execute(
+                state, load_service(service), action, params, caller, request_id=request_id,
+                client_ip=client.source_ip, user_agent=client.user_agent, secure=client.secure, call=call,
+            )
+        except ServiceError as exc:
+            call.error_code, call.error_message = exc.code, exc.message
+            raise console.OperationError(exc.code, exc.message, exc.status) from None
+        finally:
+            state.audit.submit(call)
+        return output or {}
+
+    def allowed(
+        self, caller: Caller, service: str, action: str, params: Mapping[str, str | Sequence[str]]
+    ) -> bool:
+        """Whether the authorizer would let the call through (nothing runs, nothing is
+        logged); a request it cannot even resolve counts as allowed, for the real call to
+        refuse with its own error."""
+        state = self._state
+        try:
+            parsed = load_service(service).parse_request(action, params)
+            context = OperationContext(
+                caller=caller, db=state.db, box=state.box, runtime=state.runtime, request_id="console-check",
+                quotas=state.quotas, authorizer=state.authorizer,
+            )
+            state.authorizer.authorize(context, service, action, parsed)
+        except AccessDenied:
+            return False
+        except ServiceError:
+            return True
+        return True
+
+
+def console_app(state: ServerState) -> console.ConsoleApp:
+    backend = console.Backend(
+        db=state.db, box=state.box, runtime=state.runtime, audit=state.audit,
+        operations=ServerOperations(state),
+    )
+    return console.create_app(backend)
