@@ -30,8 +30,11 @@ def console_server() -> Iterator[RunningServer]:
     stop_server(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Module scope, not session: Playwright's sync API keeps
+    an asyncio loop running in this thread while it is open, and tests of other modules run
+    in the same worker process must not find one."""
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         if os.environ.get("IAMD_REQUIRE_BROWSER"):
             pytest.fail("chromium is required (IAMD_REQUIRE_BROWSER) but /usr/bin/chromium is missing")
