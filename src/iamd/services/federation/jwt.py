@@ -1,34 +1,42 @@
 """JSON Web Tokens (RFC 7519) in JWS compact serialisation (RFC 7515), verified with the
 public keys of a JWK set (RFC 7517, algorithms of RFC 7518).
 
-Only asymmetric algorithms are accepted: RS256/384/512 and ES256/384/512 (PS* too). ``none``
-and the HMAC algorithms are refused, whatever the header says, as AWS refuses them.
-Verification raises ``TokenError``; it never returns a bool.
+The JOSE work (decoding the compact serialisation, importing JWKs, signing and verifying)
+is joserfc's; this module holds AWS's policy over it. Only asymmetric algorithms are
+accepted: RS256/384/512, PS256/384/512 and ES256/384/512, with RSA keys of 2048 bits or
+more. ``none`` and the HMAC algorithms are refused, whatever the header says, as AWS
+refuses them. Verification raises ``TokenError``; it never returns a bool.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from joserfc import jwk, jws
+from joserfc import jwt as jose_jwt
+from joserfc.errors import JoseError
+from joserfc.util import urlsafe_b64decode
 
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
-_CURVES: dict[str, tuple[ec.EllipticCurve, int]] = {
-    "P-256": (ec.SECP256R1(), 32), "P-384": (ec.SECP384R1(), 48), "P-521": (ec.SECP521R1(), 66),
-}
-_ALG_CURVE = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
+MIN_RSA_BITS = 2048
+# STS caps a WebIdentityToken at 20,000 characters; joserfc's smaller default limits (a
+# 512-byte header) would refuse tokens AWS accepts, such as a header carrying an x5c chain.
+_MAX_PART_BYTES = 20_000
+
+
+def _registry() -> jws.JWSRegistry:
+    # Not strict about header parameters: issuers add their own, and AWS ignores them.
+    registry = jws.JWSRegistry(algorithms=ALGORITHMS, strict_check_header=False)
+    registry.max_header_length = registry.max_payload_length = _MAX_PART_BYTES
+    registry.max_signature_length = _MAX_PART_BYTES
+    return registry
+
+
+_REGISTRY = _registry()
 
 
 class TokenError(Exception):
@@ -43,54 +51,26 @@ class KeyNotFound(TokenError):
 class Token:
     header: dict[str, Any]
     claims: dict[str, Any]
-    signing_input: bytes
-    signature: bytes
-
-
-def b64url_decode(text: str) -> bytes:
-    if not isinstance(text, str) or any(ch in text for ch in "+/="):
-        raise TokenError("not base64url")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise TokenError("not base64url") from None
-
-
-def b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+    compact: jws.CompactSignature
 
 
 def parse(token: str) -> Token:
-    """Split and decode a compact JWS without verifying it."""
-    parts = token.strip().split(".")
+    """Decode a compact JWS without verifying it."""
+    text = token.strip()
+    parts = text.split(".")
     if len(parts) != 3 or not all(parts):
         raise TokenError("a JWT has three non-empty parts")
     try:
-        header = json.loads(b64url_decode(parts[0]))
-        claims = json.loads(b64url_decode(parts[1]))
-    except (ValueError, UnicodeDecodeError):
-        raise TokenError("the header and payload must be JSON") from None
-    if not isinstance(header, dict) or not isinstance(claims, dict):
+        compact = jws.extract_compact(text.encode(), registry=_REGISTRY)
+        # joserfc decodes the signature only when verifying; a token whose signature is not
+        # base64url is not a JWT at all.
+        urlsafe_b64decode(parts[2].encode())
+        claims = json.loads(compact.payload)
+    except (JoseError, ValueError):
+        raise TokenError("not a compact JWS with a JSON header and payload") from None
+    if not isinstance(compact.protected, dict) or not isinstance(claims, dict):
         raise TokenError("the header and payload must be JSON objects")
-    return Token(header, claims, f"{parts[0]}.{parts[1]}".encode(), b64url_decode(parts[2]))
-
-
-def public_key(jwk: Mapping[str, Any]) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
-    """The public key a JWK describes (RSA or EC)."""
-    kty = jwk.get("kty")
-    try:
-        if kty == "RSA":
-            n = int.from_bytes(b64url_decode(str(jwk["n"])), "big")
-            e = int.from_bytes(b64url_decode(str(jwk["e"])), "big")
-            return rsa.RSAPublicNumbers(e, n).public_key()
-        if kty == "EC":
-            curve, _ = _CURVES[str(jwk["crv"])]
-            x = int.from_bytes(b64url_decode(str(jwk["x"])), "big")
-            y = int.from_bytes(b64url_decode(str(jwk["y"])), "big")
-            return ec.EllipticCurvePublicNumbers(x, y, curve).public_key()
-    except (KeyError, ValueError):
-        raise TokenError("the JWK is malformed") from None
-    raise TokenError(f"unsupported key type {kty!r}")
+    return Token(compact.headers(), claims, compact)
 
 
 def select_key(token: Token, keys: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
@@ -112,62 +92,39 @@ def select_key(token: Token, keys: Sequence[Mapping[str, Any]]) -> Mapping[str, 
     return candidates[0]
 
 
-def verify(token: Token, jwk: Mapping[str, Any]) -> None:
-    """Check the token's signature with ``jwk``; raises ``TokenError`` when it does not verify."""
-    alg = str(token.header.get("alg"))
-    if alg not in ALGORITHMS:
-        raise TokenError(f"algorithm {alg!r} is not accepted")
-    key = public_key(jwk)
-    digest = _HASHES[alg[2:]]()
+def verify(token: Token, key: Mapping[str, Any]) -> None:
+    """Check the token's signature with the JWK ``key``; raises ``TokenError`` when it does not verify."""
     try:
-        if alg.startswith("ES"):
-            if not isinstance(key, ec.EllipticCurvePublicKey) or jwk.get("crv") != _ALG_CURVE[alg]:
-                raise TokenError("the key does not suit the algorithm")
-            size = _CURVES[_ALG_CURVE[alg]][1]
-            if len(token.signature) != 2 * size:
-                raise TokenError("bad signature length")
-            r = int.from_bytes(token.signature[:size], "big")
-            s = int.from_bytes(token.signature[size:], "big")
-            key.verify(encode_dss_signature(r, s), token.signing_input, ec.ECDSA(digest))
-        else:
-            if not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
-                raise TokenError("the key does not suit the algorithm")
-            pad: padding.AsymmetricPadding = (
-                padding.PKCS1v15() if alg.startswith("RS")
-                else padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
-            )
-            key.verify(token.signature, token.signing_input, pad, digest)
-    except InvalidSignature:
-        raise TokenError("the signature does not verify") from None
+        imported = jwk.import_key(dict(key))
+    except (JoseError, ValueError, TypeError, KeyError):
+        raise TokenError("the JWK is malformed") from None
+    if isinstance(imported, jwk.RSAKey) and imported.raw_value.key_size < MIN_RSA_BITS:
+        raise TokenError("the key does not suit the algorithm")
+    try:
+        valid = jws.validate_compact(token.compact, imported, registry=_REGISTRY)
+    except (JoseError, ValueError):
+        # A refused algorithm, a key of the wrong type or curve, a bad critical header.
+        raise TokenError("the key does not suit the token") from None
+    if not valid:
+        raise TokenError("the signature does not verify")
 
 
-def sign(claims: Mapping[str, Any], private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
-         kid: str, alg: str, typ: str = "JWT") -> str:
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+
+
+def _jwk(key: PrivateKey | PublicKey, parameters: jwk.KeyParameters | None = None) -> jwk.RSAKey | jwk.ECKey:
+    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
+        return jwk.RSAKey.import_key(key, parameters)
+    return jwk.ECKey.import_key(key, parameters)
+
+
+def sign(claims: Mapping[str, Any], private_key: PrivateKey, kid: str, alg: str, typ: str = "JWT") -> str:
     """A compact JWS of ``claims`` (iamd's own tokens: GetWebIdentityToken)."""
-    header = {"alg": alg, "kid": kid, "typ": typ}
-    signing_input = (
-        b64url_encode(json.dumps(header, separators=(",", ":")).encode()) + "."
-        + b64url_encode(json.dumps(dict(claims), separators=(",", ":")).encode())
-    )
-    digest = _HASHES[alg[2:]]()
-    if isinstance(private_key, ec.EllipticCurvePrivateKey):
-        size = _CURVES[_ALG_CURVE[alg]][1]
-        r, s = decode_dss_signature(private_key.sign(signing_input.encode(), ec.ECDSA(digest)))
-        signature = r.to_bytes(size, "big") + s.to_bytes(size, "big")
-    else:
-        signature = private_key.sign(signing_input.encode(), padding.PKCS1v15(), digest)
-    return signing_input + "." + b64url_encode(signature)
+    return jose_jwt.encode({"alg": alg, "kid": kid, "typ": typ}, dict(claims), _jwk(private_key),
+                           registry=_REGISTRY)
 
 
-def jwk_of(key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey, kid: str, alg: str) -> dict[str, str]:
+def jwk_of(key: PublicKey, kid: str, alg: str) -> dict[str, Any]:
     """The public JWK of ``key`` (for a JWKS document)."""
-    if isinstance(key, rsa.RSAPublicKey):
-        numbers = key.public_numbers()
-        n = numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")
-        e = numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")
-        return {"kty": "RSA", "kid": kid, "alg": alg, "use": "sig", "n": b64url_encode(n), "e": b64url_encode(e)}
-    point = key.public_numbers()
-    crv = _ALG_CURVE[alg]
-    size = _CURVES[crv][1]
-    return {"kty": "EC", "kid": kid, "alg": alg, "use": "sig", "crv": crv,
-            "x": b64url_encode(point.x.to_bytes(size, "big")), "y": b64url_encode(point.y.to_bytes(size, "big"))}
+    return dict(_jwk(key, {"kid": kid, "alg": alg, "use": "sig"}).as_dict(private=False))
