@@ -147,18 +147,9 @@ def assume_role(context: OperationContext, params: Params) -> Output:
             raise not_authorized(caller.arn, action, role_arn)
 
     now = context.runtime.now()
-    key_id, secret = sessions.new_key_pair(context.runtime, role_account)
-    role_session = sessions.Session(
-        kind="AssumedRole",
-        account_id=role_account,
-        access_key_id=key_id,
-        secret_access_key=secret,
-        issued_at=int(now.timestamp()),
-        expires_at=int((now + timedelta(seconds=seconds)).timestamp()),
-        role_id=role.id,
-        role_name=role.name,
-        role_path=role.path,
-        session_name=session_name,
+    role_session = sessions.new_role_session(
+        context.runtime, role_account, role.id, role.name, role.path, session_name,
+        now, int((now + timedelta(seconds=seconds)).timestamp()),
         chained=chained,
         policy=document,
         policy_arns=policy_arns,

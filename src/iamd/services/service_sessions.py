@@ -196,18 +196,9 @@ def start_session(
         if record:
             _record(db, runtime, now, account_id, service, region, params, None, refused)
         raise refused
-    key_id, secret = sessions.new_key_pair(runtime, account_id)
-    session = sessions.Session(
-        kind="AssumedRole",
-        account_id=account_id,
-        access_key_id=key_id,
-        secret_access_key=secret,
-        issued_at=int(now.timestamp()),
-        expires_at=int((now + timedelta(seconds=seconds)).timestamp()),
-        role_id=role.id,
-        role_name=role.name,
-        role_path=role.path,
-        session_name=session_name,
+    session = sessions.new_role_session(
+        runtime, account_id, role.id, role.name, role.path, session_name,
+        now, int((now + timedelta(seconds=seconds)).timestamp()),
     )
     issued = ServiceRoleSession(
         role_arn=role_arn,
@@ -218,7 +209,8 @@ def start_session(
     if record:
         output = {
             "Credentials": {
-                "AccessKeyId": key_id, "SecretAccessKey": secret, "SessionToken": issued.session_token,
+                "AccessKeyId": session.access_key_id, "SecretAccessKey": session.secret_access_key,
+                "SessionToken": issued.session_token,
                 "Expiration": session.expiration,
             },
             "AssumedRoleUser": {"AssumedRoleId": f"{role.id}:{session_name}", "Arn": issued.assumed_role_arn},

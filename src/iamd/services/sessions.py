@@ -87,6 +87,20 @@ def new_key_pair(runtime: Runtime, account_id: str) -> tuple[str, str]:
     return "ASIA" + encoded + random_part, identifiers.secret_access_key(runtime.random_bytes)
 
 
+def new_role_session(
+    runtime: Runtime, account_id: str, role_id: str, role_name: str, role_path: str, session_name: str,
+    issued_at: datetime, expires_at: int, **fields: Any,
+) -> Session:
+    """A role session with fresh temporary keys (AssumeRole, federation, service sessions);
+    ``fields`` are the kind's own (session policies, tags, MFA, source identity...)."""
+    key_id, secret = new_key_pair(runtime, account_id)
+    return Session(
+        kind="AssumedRole", account_id=account_id, access_key_id=key_id, secret_access_key=secret,
+        issued_at=int(issued_at.timestamp()), expires_at=expires_at, role_id=role_id, role_name=role_name,
+        role_path=role_path, session_name=session_name, **fields,
+    )
+
+
 def account_of_temporary_key(access_key_id: str) -> str | None:
     """The account encoded in an ``ASIA...`` key id made by ``new_key_pair``."""
     encoded = access_key_id[4:12]

@@ -108,18 +108,8 @@ def issue(context: OperationContext, params: Params, request: FederatedRequest) 
     expires = int((now + timedelta(seconds=seconds)).timestamp())
     if request.latest_expiry is not None:
         expires = min(expires, request.latest_expiry)
-    key_id, secret = sessions.new_key_pair(context.runtime, account)
-    session = sessions.Session(
-        kind="AssumedRole",
-        account_id=account,
-        access_key_id=key_id,
-        secret_access_key=secret,
-        issued_at=int(now.timestamp()),
-        expires_at=expires,
-        role_id=role.id,
-        role_name=role.name,
-        role_path=role.path,
-        session_name=request.session_name,
+    session = sessions.new_role_session(
+        context.runtime, account, role.id, role.name, role.path, request.session_name, now, expires,
         policy=document,
         policy_arns=policy_arns,
         tags=dict(request.tags),
