@@ -16,7 +16,7 @@ Measured:
 * ``iamd`` ordinary path: a ``PolicySet`` compiled once, ``evaluate(request)`` with no
   decision cache (the trace is built lazily, so it is not part of the cost);
 * ``iamd`` repeated decision: ``evaluate(request, memo=True)`` for a request already seen;
-* ``iamd`` ``evaluate(...)`` function with parsed policies (index cached by identity);
+* ``iamd`` ``evaluate(...)`` function with parsed policies (the compiled set reused by policy identity);
 * parse + validate + compile of a ~6 KB policy (distinct text each time, so the
   document cache never answers);
 * moto: ``moto.iam.access_control.IAMPolicy.is_action_permitted`` over the 10 documents

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from iamd.policy import PolicySet, Request, evaluate
+from iamd.policy import PolicySet, Request, evaluate, parse
 
 from .helpers import (
     ACCOUNT,
@@ -299,3 +300,60 @@ def test_named_policies_and_parsed_policies() -> None:
         ("arn:aws:iam::1:policy/All", ALL), named])
     assert d.effect == E
     assert d.matched_statements[0].policy_name == "arn:aws:iam::1:policy/NoAccess"
+
+
+# ------------------------------------------------------- compiled sets reused by evaluate
+
+
+def _doc(effect: str, action: str) -> str:
+    return json.dumps({"Version": "2012-10-17",
+                       "Statement": [{"Effect": effect, "Action": action, "Resource": "*"}]})
+
+
+def test_evaluate_compiles_each_set_of_parsed_policies_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from iamd.policy import evaluation
+
+    built: list[object] = []
+    original = evaluation.PolicySet.__init__
+
+    def counting(self: evaluation.PolicySet, *args: object, **kwargs: object) -> None:
+        built.append(self)
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(evaluation.PolicySet, "__init__", counting)
+    allow = parse(_doc("Allow", "s3:*"))
+    deny = parse(_doc("Deny", "s3:DeleteObject"))
+    request = Request(action="s3:GetObject", resource="arn:aws:s3:::b/k",
+                      principal="arn:aws:iam::111122223333:user/u")
+    for _ in range(5):
+        assert evaluate(request, identity_policies=[allow, deny]).allowed
+    assert len(built) == 1
+    # A different set of policies is a different compiled set, with its own answer.
+    delete = Request(action="s3:DeleteObject", resource="arn:aws:s3:::b/k",
+                     principal="arn:aws:iam::111122223333:user/u")
+    assert not evaluate(delete, identity_policies=[allow, deny]).allowed
+    assert evaluate(delete, identity_policies=[allow]).allowed
+    assert not evaluate(delete, identity_policies=[allow], permissions_boundary=deny).allowed
+    assert len(built) == 3
+
+
+def test_evaluate_with_mappings_is_not_cached_but_still_right() -> None:
+    from iamd.policy import evaluation
+
+    request = Request(action="s3:GetObject", resource="arn:aws:s3:::b/k",
+                      principal="arn:aws:iam::111122223333:user/u")
+    mapping = json.loads(_doc("Allow", "s3:GetObject"))
+    assert evaluate(request, identity_policies=[mapping]).allowed
+    mapping["Statement"][0]["Effect"] = "Deny"  # the caller may change a mapping in place
+    assert not evaluate(request, identity_policies=[mapping]).allowed
+    assert evaluation._compiled_key((mapping,), None, None, (), (), True) is None
+
+
+def test_compiled_set_cache_is_bounded() -> None:
+    from iamd.policy import evaluation
+
+    request = Request(action="s3:GetObject", resource="arn:aws:s3:::b/k",
+                      principal="arn:aws:iam::111122223333:user/u")
+    for n in range(600):
+        evaluate(request, identity_policies=[parse(_doc("Allow", f"s3:Get{n}*"))])
+    assert len(evaluation._COMPILED._sets) <= 256

@@ -362,13 +362,85 @@ def evaluate(
     ``(name, document)`` pairs naming them for the trace. SCP and RCP arguments are one
     entry per organization level, root first: a list of documents, a
     ``(target, [documents])`` pair, or ``{"target": ..., "policies": [...]}``.
+
+    Calls with the same parsed policies (the same :class:`Policy` objects, or the same
+    texts) reuse the :class:`PolicySet` compiled for them, from a small bounded cache, so
+    a caller that keeps its parsed policies pays for the statement index once. Calls with
+    mappings, SCPs or RCPs compile afresh.
     """
-    pset = PolicySet(
-        identity_policies, resource_policy, permissions_boundary, session_policies,
-        service_control_policies, resource_control_policies, endpoint_policies,
-        service_rules=service_rules,
-    )
+    identity = tuple(identity_policies)
+    sessions = tuple(session_policies)
+    endpoints = tuple(endpoint_policies)
+    scps = tuple(service_control_policies)
+    rcps = tuple(resource_control_policies)
+    key = _compiled_key(identity, resource_policy, permissions_boundary, sessions, endpoints,
+                        service_rules) if not scps and not rcps else None
+    pset = _COMPILED.get(key) if key is not None else None
+    if pset is None:
+        pset = PolicySet(
+            identity, resource_policy, permissions_boundary, sessions, scps, rcps, endpoints,
+            service_rules=service_rules,
+        )
+        if key is not None:
+            _COMPILED.put(key, pset)
     return _decide(pset, request)
+
+
+class _CompiledSets:
+    """A bounded LRU of :class:`PolicySet` by the policies it was built from.
+
+    Keys hold the :class:`Policy` objects (or texts) themselves, so an entry can never
+    answer for a different policy that happens to reuse a freed object's address.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._sets: OrderedDict[tuple[Any, ...], PolicySet] = OrderedDict()
+        self._size = size
+
+    def get(self, key: tuple[Any, ...]) -> PolicySet | None:
+        pset = self._sets.get(key)
+        if pset is not None:
+            try:
+                self._sets.move_to_end(key)
+            except KeyError:  # evicted by another thread just now
+                pass
+        return pset
+
+    def put(self, key: tuple[Any, ...], pset: PolicySet) -> None:
+        self._sets[key] = pset
+        while len(self._sets) > self._size:
+            with contextlib.suppress(KeyError):
+                self._sets.popitem(last=False)
+
+
+_COMPILED = _CompiledSets(256)
+
+
+def _compiled_key(
+    identity: tuple[PolicyInput, ...], resource: PolicyInput | None, boundary: PolicyInput | None,
+    sessions: tuple[PolicyInput, ...], endpoints: tuple[PolicyInput, ...], service_rules: bool,
+) -> tuple[Any, ...] | None:
+    """The cache key for these policies, or None when one of them is not immutable.
+
+    One flat tuple (the group lengths first), since hashing it is part of every call.
+    """
+    key = (len(identity), len(sessions), service_rules, resource, boundary,
+           *identity, *sessions, *endpoints)
+    if _KEY_TYPES.issuperset(map(type, key)):
+        return key
+    if all(_named_input(item) for item in key):
+        return key
+    return None
+
+
+_KEY_TYPES = frozenset({int, bool, str, Policy, type(None)})
+
+
+def _named_input(item: Any) -> bool:
+    if type(item) in _KEY_TYPES:
+        return True
+    return (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+            and isinstance(item[1], (str, Policy)))
 
 
 # ------------------------------------------------------------------------ deciding
