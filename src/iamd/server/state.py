@@ -88,7 +88,7 @@ def open_store(settings: Settings, runtime: Runtime, *, create: bool) -> OpenedS
         if db is None:
             if not exists:
                 created.append(data_dir / SQLITE_FILE)
-            db = Database(sqlite_url(data_dir))
+            db = Database(sqlite_url(data_dir), durable=not settings.ephemeral)
         elif db.schema_name:
             db.create_schema()
         box = SecretBox(key, runtime.random_bytes, previous_keys(settings, data_dir, bool(settings.master_key)))

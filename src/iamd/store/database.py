@@ -31,6 +31,7 @@ from iamd.store.attachments import AttachmentRepository
 from iamd.store.audit import AuditRepository
 from iamd.store.credentials import CredentialRepository
 from iamd.store.delegations import DelegationRequestRepository
+from iamd.store.group_commit import GroupCommit
 from iamd.store.groups import GroupRepository
 from iamd.store.identity_providers import IdentityProviderRepository
 from iamd.store.inline_policies import InlinePolicyRepository
@@ -98,6 +99,9 @@ def _watch_writes(engine: Engine) -> None:
             connection.info[_WRITES] = True
 
 
+_BUMP_STATE_VERSION = schema.state_version.update().values(version=schema.state_version.c.version + 1)
+
+
 def _one_line(error: object) -> str:
     return " ".join(str(error).split())
 
@@ -138,14 +142,16 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'iamd.sqlite3'}"
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, durable: bool) -> None:
+    synchronous = "FULL" if durable else "OFF"
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, open transactions, so BEGIN IMMEDIATE works.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
@@ -163,8 +169,10 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """The store: an engine plus the unit-of-work factory."""
 
-    def __init__(self, url: str, schema_name: str | None = None) -> None:
-        """``schema_name`` (PostgreSQL only) keeps every table in that schema."""
+    def __init__(self, url: str, schema_name: str | None = None, *, durable: bool = True) -> None:
+        """``schema_name`` (PostgreSQL only) keeps every table in that schema. A store that
+        is not ``durable`` (SQLite of an ``--ephemeral`` server, discarded at exit) does not
+        flush commits to disk."""
         self.url = url
         # Counts the committed transactions of this process that changed state, so that
         # caches in this process can see their own writes without asking the database.
@@ -189,8 +197,10 @@ class Database:
             self.engine = sa.create_engine(url, **kwargs)
         except Exception as exc:  # bad URL, missing driver
             raise StoreError(f"cannot use database URL: {exc}") from exc
+        self._group_commit: GroupCommit | None = None
         if self.dialect == "sqlite":
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, durable=durable)
+            self._group_commit = GroupCommit(self.engine)
         _watch_writes(self.engine)
 
     def create_schema(self) -> None:
@@ -247,17 +257,26 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
-        with self.engine.begin() as connection:
-            connection.info.pop(_WRITES, None)
-            unit = UnitOfWork(connection)
-            yield unit
+        """A unit of work that writes: committed when the block ends, rolled back if it raises.
+
+        On SQLite the process's writers take turns and share commits (``GroupCommit``)."""
+        changed = False
+
+        def finish(connection: Connection) -> None:
+            nonlocal changed
             changed = bool(connection.info.pop(_WRITES, False))
             if changed:
-                connection.execute(
-                    schema.state_version.update().values(
-                        version=schema.state_version.c.version + 1
-                    )
-                )
+                connection.execute(_BUMP_STATE_VERSION)
+
+        if self._group_commit is not None:
+            with self._group_commit.unit(finish) as connection:
+                connection.info.pop(_WRITES, None)
+                yield UnitOfWork(connection)
+        else:
+            with self.engine.begin() as connection:
+                connection.info.pop(_WRITES, None)
+                yield UnitOfWork(connection)
+                finish(connection)
         if changed:
             self.local_changes += 1
 
@@ -280,14 +299,10 @@ class Database:
 
     def wipe(self) -> None:
         """Delete every row (``--ephemeral`` resets); the schema stays."""
-        with self.engine.begin() as connection:
+        with self.transaction() as unit:
             for table in reversed(schema.metadata.sorted_tables):
                 if table is not schema.state_version and table is not schema.store_meta:
-                    connection.execute(table.delete())
-            connection.execute(
-                schema.state_version.update().values(version=schema.state_version.c.version + 1)
-            )
-        self.local_changes += 1
+                    unit.connection.execute(table.delete())
 
     def dispose(self) -> None:
         self.engine.dispose()

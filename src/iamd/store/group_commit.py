@@ -1,0 +1,143 @@
+"""One writer per process on SQLite, committing concurrent transactions together.
+
+SQLite lets one connection write at a time. Left to itself, a second writer waits in
+SQLite's busy handler, which sleeps in growing steps (up to 100 ms) instead of waking when
+the lock is free: at eight concurrent writers that sleep was most of the p99. And each
+commit in ``synchronous=FULL`` mode flushes the write-ahead log to disk.
+
+``GroupCommit`` queues the process's writers on a Python lock instead, and lets them
+share commits. The first writer of a batch opens the transaction (``BEGIN IMMEDIATE``);
+each unit of work runs in a savepoint of it, so a unit that fails rolls back alone. A
+writer that finishes while others wait for the lock hands the open transaction to the
+next one and waits; the last writer of the batch commits it, once, and every writer of the
+batch returns when that commit is durable. A write is acknowledged only after its commit,
+as before; one flush to disk serves the whole batch. If the commit itself fails, every
+writer of the batch gets the error and nothing of the batch is kept.
+
+Other processes writing to the same file (``serve --workers N``, the ``iamd`` commands)
+still meet in SQLite's own lock, with its busy timeout.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.engine import Connection, Engine
+
+
+class _Batch:
+    """Units of work sharing one open transaction, and how its commit ended."""
+
+    __slots__ = ("committed", "connection", "error")
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.committed = threading.Event()
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """Runs write transactions one at a time and commits waiting ones together."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._writer = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queued = 0
+        self._batch: _Batch | None = None
+        # How many commits served how many units (for tests and metrics).
+        self.commits = 0
+        self.units = 0
+
+    @contextmanager
+    def unit(self, finish: Callable[[Connection], None]) -> Iterator[Connection]:
+        """A savepoint in the open batch; ``finish(connection)`` runs at the end of a unit
+        that succeeded, inside its savepoint. Returns once the unit's work is committed."""
+        with self._queue_lock:
+            self._queued += 1
+        self._writer.acquire()
+        with self._queue_lock:
+            self._queued -= 1
+        batch = self._batch
+        try:
+            if batch is None:
+                connection = self._engine.connect()
+                try:
+                    connection.begin()
+                except BaseException:
+                    connection.close()
+                    raise
+                batch = self._batch = _Batch(connection)
+            savepoint = batch.connection.begin_nested()
+        except BaseException:
+            self._finish_batch_if_last(batch)
+            raise
+        failed: BaseException | None = None
+        try:
+            yield batch.connection
+            finish(batch.connection)
+        except BaseException as exc:  # noqa: BLE001 - re-raised once the batch is settled
+            failed = exc
+        if failed is None:
+            try:
+                savepoint.commit()
+                self.units += 1
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                failed = exc
+        if failed is not None:
+            try:
+                if savepoint.is_active:
+                    savepoint.rollback()
+            except BaseException:  # noqa: BLE001 - the unit's own error is raised
+                # The connection is unusable: abandon the batch, others get the error.
+                self._abandon(batch, failed)
+                raise failed from None
+            self._finish_batch_if_last(batch)
+            raise failed
+        if self._finish_batch_if_last(batch):
+            if batch.error is not None:
+                raise batch.error
+            return
+        batch.committed.wait()
+        if batch.error is not None:
+            raise _BatchFailed(str(batch.error)) from batch.error
+
+    def _finish_batch_if_last(self, batch: _Batch | None) -> bool:
+        """Commit the batch if no writer waits to join it; always releases the writer lock.
+        Returns whether this thread committed (or closed) the batch."""
+        try:
+            with self._queue_lock:
+                last = self._queued == 0
+            if not last or batch is None:
+                return False
+            self._batch = None
+            try:
+                batch.connection.commit()
+                self.commits += 1
+            except BaseException as exc:  # noqa: BLE001 - every writer of the batch gets it
+                batch.error = exc
+                try:
+                    batch.connection.rollback()
+                except BaseException:  # noqa: BLE001, S110 - the commit's error is reported
+                    pass
+            finally:
+                batch.connection.close()
+                batch.committed.set()
+            return True
+        finally:
+            self._writer.release()
+
+    def _abandon(self, batch: _Batch, error: BaseException) -> None:
+        self._batch = None
+        batch.error = error
+        try:
+            batch.connection.invalidate()
+        finally:
+            batch.committed.set()
+            self._writer.release()
+
+
+class _BatchFailed(Exception):
+    """The commit this unit of work was part of failed; nothing of the batch was kept."""
