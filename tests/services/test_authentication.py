@@ -64,3 +64,53 @@ def test_unknown_key(db: Database) -> None:
     authenticator.refresh()
     with pytest.raises(InvalidClientTokenId):
         authenticator.identity("AKIANOSUCHKEY0000000")
+
+
+def test_rows_added_keep_cached_identities_and_changes_drop_them(db: Database) -> None:
+    from datetime import UTC, datetime
+
+    from iamd.store import UserRecord
+
+    box = SecretBox(bytes(32))
+    clock = [0.0]
+    watcher = StateWatcher(db, poll_interval=60.0, monotonic=lambda: clock[0])
+    authenticator = Authenticator(db, box, watcher)
+    created = accounts.create_account(db, box, Runtime())
+    key = created.root.access_key_id
+    authenticator.refresh()
+    authenticator.identity(key)
+    misses = authenticator.cache_misses
+
+    # CreateUser, AttachUserPolicy: nothing the identity was read from changed.
+    now = datetime.now(UTC)
+    with db.transaction() as unit:
+        unit.users.add(UserRecord(id="AIDANEW", account_id=created.account_id, name="new", path="/", created_at=now))
+    with db.transaction() as unit:
+        unit.attachments.attach(created.account_id, "user", "AIDANEW", "arn:aws:iam::aws:policy/ReadOnlyAccess", now)
+    authenticator.refresh()
+    authenticator.identity(key)
+    assert authenticator.cache_misses == misses
+
+    # A user's row deleted: the cache is dropped (it may hold that user's keys).
+    with db.transaction() as unit:
+        unit.attachments.detach("user", "AIDANEW", "arn:aws:iam::aws:policy/ReadOnlyAccess")
+        unit.users.delete("AIDANEW")
+    authenticator.refresh()
+    authenticator.identity(key)
+    assert authenticator.cache_misses == misses + 1
+
+
+def test_own_writes_need_no_poll_of_the_database(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [0.0]
+    watcher = StateWatcher(db, poll_interval=1.0, monotonic=lambda: clock[0])
+    first = watcher.generation()
+    polls: list[int] = []
+    original = db.state_version
+    monkeypatch.setattr(db, "state_version", lambda: polls.append(1) or original())
+    with db.transaction() as unit:
+        unit.settings.put("111122223333", "x", {"a": 1})
+    assert watcher.generation() != first
+    assert polls == []  # seen from this process's own count, not from the database
+    clock[0] += 2
+    watcher.generation()
+    assert polls == [1]

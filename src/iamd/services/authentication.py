@@ -26,7 +26,7 @@ from iamd.services.audit import ApiCall
 from iamd.services.caller import Caller
 from iamd.services.crypto import SecretBox
 from iamd.services.partitions import partition_for_region
-from iamd.services.state_watch import StateWatcher
+from iamd.services.state_watch import Generation, StateWatcher
 from iamd.store import Database
 
 INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid."
@@ -133,7 +133,15 @@ def caller_for_session(session: sessions.Session, region: str, token: str, parti
 
 
 class Authenticator:
-    """Resolves long-term access keys, with a cache tied to the database's state version."""
+    """Resolves long-term access keys, with a cache tied to the database's state version.
+
+    An identity is read from its access key, its account and its user (``_load``); the
+    cache is dropped when this process updates or deletes rows of those tables, or another
+    process changes anything. Creating a user or a key leaves it alone: a row added changes
+    no identity already cached.
+    """
+
+    TABLES = ("access_keys", "accounts", "users")
 
     def __init__(self, db: Database, box: SecretBox, watcher: StateWatcher | None = None) -> None:
         self._db = db
@@ -141,7 +149,7 @@ class Authenticator:
         self._watcher = watcher or StateWatcher(db)
         self._cache: dict[str, KeyIdentity] = {}
         self._partitions: dict[str, str] = {}
-        self._generation = -1
+        self._generation: Generation | None = None
         self._lock = threading.Lock()
         # The key cache's hits and misses, for the server's metrics.
         self.cache_hits = 0
@@ -149,7 +157,7 @@ class Authenticator:
 
     def refresh(self) -> None:
         """Drop cached identities if the stored state changed since they were loaded."""
-        generation = self._watcher.generation()
+        generation = self._watcher.generation_of(self.TABLES)
         if generation != self._generation:
             with self._lock:
                 self._cache.clear()
@@ -163,9 +171,12 @@ class Authenticator:
             self.cache_hits += 1
             return cached
         self.cache_misses += 1
+        loaded_in = self._generation
         identity = self._load(access_key_id)
         with self._lock:
-            self._cache[access_key_id] = identity
+            # Kept only if no change was seen while it loaded: it may predate that change.
+            if self._generation == loaded_in:
+                self._cache[access_key_id] = identity
         return identity
 
     def account_partition(self, account_id: str) -> str:

@@ -39,7 +39,7 @@ from iamd.services.policy_sources import (
     entity_policies,
     resolve_policy,
 )
-from iamd.services.state_watch import StateWatcher
+from iamd.services.state_watch import Generation, StateWatcher
 from iamd.store import Database, UnitOfWork
 
 log = logging.getLogger("iamd.authz")
@@ -117,7 +117,7 @@ class Authorizer:
         self._watcher = watcher
         self.enforcement = enforcement
         self._cache: dict[str, CallerPolicies] = {}
-        self._generation = -1
+        self._generation: Generation | None = None
         self._lock = threading.Lock()
         # Observers for the server's metrics: each policy evaluation (action, allowed,
         # enforced), and the caller-policy cache's hits and misses.
@@ -190,7 +190,9 @@ class Authorizer:
             self.cache_misses += 1
             cached = self._load(unit, caller)
             with self._lock:
-                self._cache[key] = cached
+                # Kept only if no change was seen while it loaded: it may predate that change.
+                if self._generation == generation:
+                    self._cache[key] = cached
         else:
             self.cache_hits += 1
         return cached
@@ -236,7 +238,7 @@ class Authorizer:
     # -- the resource's side --------------------------------------------------------
 
     def target(self, unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: Params) -> Target:
-        target = resolve_target(unit, caller, spec, params)
+        target = resolve_target(unit, caller, spec, params, with_tags=not caller.is_root)
         if "iam:PolicyARN" in spec.keys and params.get("PolicyArn"):
             target = replace(target, policy_arn=canonical_policy_arn(unit, caller, str(params["PolicyArn"])))
         return target
@@ -289,7 +291,11 @@ def _named(name: str, document: str, kind: str) -> policy.Policy:
 _ARN_KINDS = {"user", "group", "role", "instance-profile", "server-certificate"}
 
 
-def resolve_target(unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: Params) -> Target:
+def resolve_target(
+    unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: Params, *, with_tags: bool = True
+) -> Target:
+    """The resource a request names, as stored; ``with_tags=False`` leaves out the resource
+    tags (the root user's requests are not decided by policies that could read them)."""
     account = caller.account_id
     partition = caller.partition
     kind = spec.resource_type
@@ -313,7 +319,7 @@ def resolve_target(unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: P
             return Target(arns.iam_arn(partition, account, kind, "/", name), account, {})
         # Names are unique whatever their case: the ARN is the stored entity's, never the
         # request's spelling, so a Deny on `user/victim` also stops `UserName=VICTIM`.
-        tags = dict(unit.tags.list(kind, info.id))
+        tags = dict(unit.tags.list(kind, info.id)) if with_tags else {}
         return Target(
             arns.iam_arn(partition, account, kind, info.path, info.name), account, tags,
             info.permissions_boundary_arn,
@@ -327,11 +333,13 @@ def resolve_target(unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: P
         arn = canonical_policy_arn(unit, caller, str(value))
         ref = resolve_policy(unit, account, arn)
         owner = arn.split(":")[4] if arn.count(":") >= 5 else account
-        tags = dict(unit.tags.list("policy", ref.policy_id)) if ref and not ref.aws_managed else {}
+        tags = (dict(unit.tags.list("policy", ref.policy_id))
+                if with_tags and ref and not ref.aws_managed else {})
         return Target(arn, owner or account, tags)
     if kind in ("saml-provider", "oidc-provider") and value and str(value).startswith("arn:"):
         arn = _in_own_partition(str(value), partition)
-        return Target(arn, arn.split(":")[4] or account, dict(unit.tags.list(kind, arn)))
+        tags = dict(unit.tags.list(kind, arn)) if with_tags else {}
+        return Target(arn, arn.split(":")[4] or account, tags)
     if kind == "oidc-provider" and value:
         url = str(value).removeprefix("https://").rstrip("/")
         return Target(f"arn:{partition}:iam::{account}:{kind}/{url}", account, {})

@@ -11,6 +11,8 @@ from iamd.store import schema
 from iamd.store.base import Repository
 from iamd.store.records import AccessKeyRecord
 
+_BY_ID = sa.select(schema.access_keys).where(schema.access_keys.c.access_key_id == sa.bindparam("id"))
+
 
 class AccessKeyRepository(Repository):
     def add(self, record: AccessKeyRecord) -> None:
@@ -25,10 +27,7 @@ class AccessKeyRepository(Repository):
         )
 
     def get(self, access_key_id: str) -> AccessKeyRecord | None:
-        t = schema.access_keys
-        row = self.connection.execute(
-            sa.select(t).where(t.c.access_key_id == access_key_id)
-        ).mappings().first()
+        row = self.connection.execute(_BY_ID, {"id": access_key_id}).mappings().first()
         return _access_key(row) if row else None
 
     def list_for(self, account_id: str, user_id: str | None) -> list[AccessKeyRecord]:

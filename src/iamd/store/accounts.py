@@ -11,6 +11,8 @@ from iamd.store import schema
 from iamd.store.base import Repository
 from iamd.store.records import AccountRecord
 
+_BY_ID = sa.select(schema.accounts).where(schema.accounts.c.id == sa.bindparam("id"))
+
 
 class AccountRepository(Repository):
     def add(self, account_id: str, email: str | None, created_at: datetime, partition: str = "aws") -> AccountRecord:
@@ -24,9 +26,7 @@ class AccountRepository(Repository):
         )
 
     def get(self, account_id: str) -> AccountRecord | None:
-        row = self.connection.execute(
-            sa.select(schema.accounts).where(schema.accounts.c.id == account_id)
-        ).mappings().first()
+        row = self.connection.execute(_BY_ID, {"id": account_id}).mappings().first()
         return _account(row) if row else None
 
     def list(self) -> list[AccountRecord]:

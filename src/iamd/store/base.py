@@ -23,6 +23,6 @@ class Repository:
         """
         try:
             with self.connection.begin_nested():
-                self.connection.execute(table.insert().values(**values))
+                self.connection.execute(table.insert(), values)
         except sa.exc.IntegrityError as exc:
             raise DuplicateKey(str(exc.orig)) from exc

@@ -13,7 +13,8 @@ times, sign-in failure counters, the audit trail, reports) are written without a
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -81,22 +82,30 @@ _WRITES = "iamd.changes_cached_state"
 
 def changes_cached_state(statement: object) -> bool:
     """Whether executing ``statement`` may change state that a process caches."""
+    return _cached_change(statement) is not None
+
+
+def _cached_change(statement: object) -> tuple[str, bool] | None:
+    """(table, whether the statement only adds rows) for a write that may change cached
+    state; None for anything else."""
     if not isinstance(statement, (Insert, Update, Delete)):
-        return False
-    if statement.table.name in _UNCACHED_TABLES:  # type: ignore[union-attr]
-        return False
+        return None
+    table = statement.table.name  # type: ignore[union-attr]
+    if table in _UNCACHED_TABLES:
+        return None
     if isinstance(statement, Update) and statement._values:
         columns = {getattr(key, "key", key) for key in statement._values}
         if columns <= _USAGE_COLUMNS:
-            return False
-    return True
+            return None
+    return table, isinstance(statement, Insert)
 
 
 def _watch_writes(engine: Engine) -> None:
     @event.listens_for(engine, "before_execute")
     def _on_execute(connection: Connection, statement: Any, *_args: Any) -> None:
-        if changes_cached_state(statement):
-            connection.info[_WRITES] = True
+        change = _cached_change(statement)
+        if change is not None:
+            connection.info.setdefault(_WRITES, set()).add(change)
 
 
 _BUMP_STATE_VERSION = schema.state_version.update().values(version=schema.state_version.c.version + 1)
@@ -175,8 +184,11 @@ class Database:
         flush commits to disk."""
         self.url = url
         # Counts the committed transactions of this process that changed state, so that
-        # caches in this process can see their own writes without asking the database.
+        # caches in this process can see their own writes without asking the database;
+        # ``_modified`` counts them per table, for caches that depend on a few tables.
         self.local_changes = 0
+        self._modified: dict[str, int] = {}
+        self._counting = threading.Lock()
         self.schema_name = schema_name
         try:
             self.dialect = sa.engine.make_url(url).get_backend_name()
@@ -260,12 +272,11 @@ class Database:
         """A unit of work that writes: committed when the block ends, rolled back if it raises.
 
         On SQLite the process's writers take turns and share commits (``GroupCommit``)."""
-        changed = False
+        changes: set[tuple[str, bool]] = set()
 
         def finish(connection: Connection) -> None:
-            nonlocal changed
-            changed = bool(connection.info.pop(_WRITES, False))
-            if changed:
+            changes.update(connection.info.pop(_WRITES, ()))
+            if changes:
                 connection.execute(_BUMP_STATE_VERSION)
 
         if self._group_commit is not None:
@@ -277,8 +288,18 @@ class Database:
                 connection.info.pop(_WRITES, None)
                 yield UnitOfWork(connection)
                 finish(connection)
-        if changed:
-            self.local_changes += 1
+        if changes:
+            with self._counting:
+                for table, added_only in changes:
+                    if not added_only:
+                        self._modified[table] = self._modified.get(table, 0) + 1
+                self.local_changes += 1
+
+    def local_modifications(self, tables: Iterable[str]) -> int:
+        """How many committed transactions of this process updated or deleted rows of these
+        tables (rows added are not counted: they change no row a cache may hold)."""
+        modified = self._modified
+        return sum(modified.get(table, 0) for table in tables)
 
     @contextmanager
     def reading(self) -> Iterator[UnitOfWork]:

@@ -29,11 +29,18 @@ class EntityInfo:
     account_id: str = ""
 
 
+# Statements built once: building a statement costs more than running it on SQLite.
+_BY_NAME = {
+    kind: sa.select(table).where(table.c.account_id == sa.bindparam("account_id"),
+                                 table.c.name_lower == sa.bindparam("name_lower"))
+    for kind, table in _TABLES.items()
+}
+
+
 class LookupRepository(Repository):
     def by_name(self, account_id: str, kind: str, name: str) -> EntityInfo | None:
-        table = _TABLES[kind]
         row = self.connection.execute(
-            sa.select(table).where(table.c.account_id == account_id, table.c.name_lower == name.lower())
+            _BY_NAME[kind], {"account_id": account_id, "name_lower": name.lower()}
         ).mappings().first()
         if row is None:
             return None

@@ -9,15 +9,16 @@ import sqlalchemy as sa
 from iamd.store import schema
 from iamd.store.base import DuplicateKey, Repository
 
+_LIST = (
+    sa.select(schema.tags.c.key, schema.tags.c.value)
+    .where(schema.tags.c.entity_kind == sa.bindparam("kind"), schema.tags.c.entity_id == sa.bindparam("id"))
+    .order_by(schema.tags.c.position)
+)
+
 
 class TagRepository(Repository):
     def list(self, entity_kind: str, entity_id: str) -> list[tuple[str, str]]:
-        t = schema.tags
-        rows = self.connection.execute(
-            sa.select(t.c.key, t.c.value)
-            .where(t.c.entity_kind == entity_kind, t.c.entity_id == entity_id)
-            .order_by(t.c.position)
-        )
+        rows = self.connection.execute(_LIST, {"kind": entity_kind, "id": entity_id})
         return [(row.key, row.value) for row in rows]
 
     def put(self, account_id: str, entity_kind: str, entity_id: str, tags: Sequence[tuple[str, str]]) -> None:

@@ -22,6 +22,27 @@ _DEPENDENTS: tuple[tuple[str, sa.Table], ...] = (
 )
 
 
+_t = schema.users
+# Statements built once: building a statement costs more than running it on SQLite.
+_BY_NAME = sa.select(_t).where(_t.c.account_id == sa.bindparam("account_id"),
+                               _t.c.name_lower == sa.bindparam("name_lower"))
+_BY_ID = sa.select(_t).where(_t.c.id == sa.bindparam("id"))
+_COUNT = sa.select(sa.func.count()).select_from(_t).where(_t.c.account_id == sa.bindparam("account_id"))
+# One query for every DeleteConflict check: which of them still hold.
+_DEPENDENT_CHECKS = sa.select(
+    *[sa.exists(sa.select(table.c.user_id).where(table.c.user_id == sa.bindparam("user_id"))).label(what)
+      for what, table in _DEPENDENTS],
+    sa.exists(sa.select(schema.inline_policies.c.entity_id).where(
+        schema.inline_policies.c.entity_kind == "user",
+        schema.inline_policies.c.entity_id == sa.bindparam("user_id"))).label("inline-policies"),
+    sa.exists(sa.select(schema.policy_attachments.c.entity_id).where(
+        schema.policy_attachments.c.entity_kind == "user",
+        schema.policy_attachments.c.entity_id == sa.bindparam("user_id"))).label("attached-policies"),
+    sa.exists(sa.select(schema.group_members.c.user_id).where(
+        schema.group_members.c.user_id == sa.bindparam("user_id"))).label("groups"),
+)
+
+
 class UserRepository(Repository):
     def add(self, record: UserRecord) -> None:
         self._insert(
@@ -36,15 +57,13 @@ class UserRepository(Repository):
         )
 
     def get_by_name(self, account_id: str, name: str) -> UserRecord | None:
-        t = schema.users
         row = self.connection.execute(
-            sa.select(t).where(t.c.account_id == account_id, t.c.name_lower == name.lower())
+            _BY_NAME, {"account_id": account_id, "name_lower": name.lower()}
         ).mappings().first()
         return user_from_row(row) if row else None
 
     def get(self, user_id: str) -> UserRecord | None:
-        t = schema.users
-        row = self.connection.execute(sa.select(t).where(t.c.id == user_id)).mappings().first()
+        row = self.connection.execute(_BY_ID, {"id": user_id}).mappings().first()
         return user_from_row(row) if row else None
 
     def get_many(self, user_ids: Sequence[str]) -> dict[str, UserRecord]:
@@ -66,12 +85,7 @@ class UserRepository(Repository):
         return [user_from_row(row) for row in rows]
 
     def count(self, account_id: str) -> int:
-        t = schema.users
-        return int(
-            self.connection.execute(
-                sa.select(sa.func.count()).select_from(t).where(t.c.account_id == account_id)
-            ).scalar_one()
-        )
+        return int(self.connection.execute(_COUNT, {"account_id": account_id}).scalar_one())
 
     def update(self, user_id: str, *, name: str, path: str) -> None:
         """Rename or move a user; a taken name raises ``DuplicateKey``."""
@@ -88,23 +102,8 @@ class UserRepository(Repository):
         Any of ``access-keys``, ``signing-certificates``, ``ssh-public-keys``,
         ``service-specific-credentials``, ``inline-policies``, ``attached-policies``, ``groups``.
         """
-        found: builtins.list[str] = []
-        for what, table in _DEPENDENTS:
-            if self._exists(sa.select(table.c.user_id).where(table.c.user_id == user_id)):
-                found.append(what)
-        inline, attached = schema.inline_policies, schema.policy_attachments
-        if self._exists(
-            sa.select(inline.c.entity_id).where(inline.c.entity_kind == "user", inline.c.entity_id == user_id)
-        ):
-            found.append("inline-policies")
-        if self._exists(
-            sa.select(attached.c.entity_id).where(attached.c.entity_kind == "user", attached.c.entity_id == user_id)
-        ):
-            found.append("attached-policies")
-        members = schema.group_members
-        if self._exists(sa.select(members.c.user_id).where(members.c.user_id == user_id)):
-            found.append("groups")
-        return found
+        row = self.connection.execute(_DEPENDENT_CHECKS, {"user_id": user_id}).mappings().one()
+        return [what for what, present in row.items() if present]
 
     def delete(self, user_id: str) -> None:
         self.connection.execute(schema.users.delete().where(schema.users.c.id == user_id))
