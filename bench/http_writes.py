@@ -149,13 +149,18 @@ def start_iamd(*, ephemeral: bool = False, database_url: str | None = None,
 
 
 def reset_postgres(url: str) -> None:
-    """An empty schema, so every PostgreSQL row starts from the same database."""
+    """Drop and create the benchmark's own database (never the tests' ``test``), so every
+    PostgreSQL row starts from an empty one."""
     import sqlalchemy
 
-    engine = sqlalchemy.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sqlalchemy.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sqlalchemy.text("CREATE SCHEMA public"))
+    target = sqlalchemy.engine.make_url(url)
+    name = target.database
+    if not name or not name.replace("_", "").isalnum() or name in ("test", "postgres"):
+        raise SystemExit(f"--postgres must name a database of the benchmark's own, not {name!r}")
+    engine = sqlalchemy.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
 
 
@@ -164,7 +169,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--postgres", default=os.environ.get(
-        "IAMD_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+        "IAMD_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/iamd_bench"))
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--workers", action="store_true", help="also rows with --workers 2")
     parser.add_argument("--only", help="run only servers whose name contains this")

@@ -150,7 +150,7 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--postgres", help="a PostgreSQL URL (its public schema is emptied)")
+    parser.add_argument("--postgres", help="a PostgreSQL URL naming a database of its own (dropped and created)")
     parser.add_argument("--users", type=int, default=5000)
     parser.add_argument("--roles", type=int, default=1000)
     parser.add_argument("--policies", type=int, default=1500)

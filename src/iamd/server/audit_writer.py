@@ -70,6 +70,7 @@ class AuditWriter:
         self.block_seconds = block_seconds
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._drained = threading.Event()
+        self._urgent = threading.Event()  # a flush or close waits: write now
         self._closed = False
         self.dropped = 0
         self.written = 0
@@ -107,6 +108,7 @@ class AuditWriter:
             return False
         marker = _Marker()
         self._queue.put(marker)
+        self._urgent.set()
         return marker.done.wait(timeout)
 
     def forget_recent(self) -> None:
@@ -119,6 +121,7 @@ class AuditWriter:
             return
         marker = _Marker(stop=True)
         self._queue.put(marker)
+        self._urgent.set()
         self._closed = True
         marker.done.wait(timeout)
         self._thread.join(timeout)
@@ -127,23 +130,24 @@ class AuditWriter:
 
     def _run(self) -> None:
         while True:
+            first = self._queue.get()
+            if not isinstance(first, _Marker):
+                # Sleep out the interval instead of waking for every event: a request thread
+                # then hands over no GIL when it submits. A flush cuts the sleep short.
+                self._urgent.wait(self.flush_interval)
+            self._urgent.clear()
             batch: list[Any] = []
             markers: list[_Marker] = []
-            first = self._queue.get()
-            deadline = time.monotonic() + self.flush_interval
             item = first
             while True:
                 if isinstance(item, _Marker):
                     markers.append(item)
-                    break  # Write now: someone is waiting.
-                batch.append(item)
-                if len(batch) >= self.batch_size:
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
+                else:
+                    batch.append(item)
+                    if len(batch) >= self.batch_size:
+                        break
                 try:
-                    item = self._queue.get(timeout=remaining)
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
             if batch:
