@@ -34,13 +34,25 @@ class EntityRef:
     service_linked_service: str | None = None  # roles only: set for service-linked roles
 
 
+_A = schema.policy_attachments
+# Statements built once: building a statement costs more than running it on SQLite.
+_ENTITY_BY_NAME = {
+    kind: sa.select(t).where(t.c.account_id == sa.bindparam("account_id"),
+                             t.c.name_lower == sa.bindparam("name_lower"))
+    for kind, t in _TABLES.items()
+}
+_OF_ENTITY = (_A.c.entity_kind == sa.bindparam("of_kind"), _A.c.entity_id == sa.bindparam("of_entity"))
+_DETACH = _A.delete().where(*_OF_ENTITY, _A.c.policy_arn == sa.bindparam("of_policy_arn"))
+_POLICIES_OF = sa.select(_A.c.policy_arn).where(*_OF_ENTITY).order_by(_A.c.attached_at, _A.c.policy_arn)
+_COUNT_FOR_ENTITY = sa.select(sa.func.count()).where(*_OF_ENTITY)
+
+
 class AttachmentRepository(Repository):
     # -- the entities ---------------------------------------------------------------
 
     def entity(self, account_id: str, kind: str, name: str) -> EntityRef | None:
-        t = _TABLES[kind]
         row = self.connection.execute(
-            sa.select(t).where(t.c.account_id == account_id, t.c.name_lower == name.lower())
+            _ENTITY_BY_NAME[kind], {"account_id": account_id, "name_lower": name.lower()}
         ).mappings().first()
         if row is None:
             return None
@@ -73,9 +85,8 @@ class AttachmentRepository(Repository):
 
     def detach(self, kind: str, entity_id: str, policy_arn: str) -> bool:
         """Detach a policy; False when it was not attached."""
-        t = schema.policy_attachments
         result = self.connection.execute(
-            t.delete().where(t.c.entity_kind == kind, t.c.entity_id == entity_id, t.c.policy_arn == policy_arn)
+            _DETACH, {"of_kind": kind, "of_entity": entity_id, "of_policy_arn": policy_arn}
         )
         return bool(result.rowcount)
 
@@ -89,21 +100,13 @@ class AttachmentRepository(Repository):
 
     def policies_of(self, kind: str, entity_id: str) -> list[str]:
         """The ARNs of the policies attached to an entity, in the order they were attached."""
-        t = schema.policy_attachments
-        rows = self.connection.execute(
-            sa.select(t.c.policy_arn)
-            .where(t.c.entity_kind == kind, t.c.entity_id == entity_id)
-            .order_by(t.c.attached_at, t.c.policy_arn)
-        )
+        rows = self.connection.execute(_POLICIES_OF, {"of_kind": kind, "of_entity": entity_id})
         return [row.policy_arn for row in rows]
 
     def count_for_entity(self, kind: str, entity_id: str) -> int:
-        t = schema.policy_attachments
-        return int(
-            self.connection.execute(
-                sa.select(sa.func.count()).where(t.c.entity_kind == kind, t.c.entity_id == entity_id)
-            ).scalar_one()
-        )
+        return int(self.connection.execute(
+            _COUNT_FOR_ENTITY, {"of_kind": kind, "of_entity": entity_id}
+        ).scalar_one())
 
     def attachment_count(self, account_id: str, policy_arn: str) -> int:
         t = schema.policy_attachments

@@ -19,10 +19,15 @@ class Repository:
     def _insert(self, table: sa.Table, **values: object) -> None:
         """Insert a row; a unique-constraint violation raises ``DuplicateKey``.
 
-        The insert runs in a savepoint, so a refused row leaves the transaction usable.
+        A refused row leaves the transaction usable: SQLite undoes only the failed statement;
+        on PostgreSQL, where an error aborts the whole transaction, the insert runs in a
+        savepoint.
         """
         try:
-            with self.connection.begin_nested():
+            if self.connection.dialect.name == "sqlite":
                 self.connection.execute(table.insert(), values)
+            else:
+                with self.connection.begin_nested():
+                    self.connection.execute(table.insert(), values)
         except sa.exc.IntegrityError as exc:
             raise DuplicateKey(str(exc.orig)) from exc
