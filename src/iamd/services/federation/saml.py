@@ -45,7 +45,7 @@ from iamd.protocol.errors import (
     InvalidIdentityToken,
     ServiceError,
 )
-from iamd.services.federation.role_session import FederatedRequest, denied, issue
+from iamd.services.federation.role_session import FederatedRequest, audit_identity, denied, issue
 from iamd.services.federation.saml_xml import NS, SamlXmlError, parse, parse_instant, read_metadata
 from iamd.services.iam.tagging import validate as validate_tags
 from iamd.services.operations import OperationContext, Output, Params, operation
@@ -88,6 +88,7 @@ def _q(prefix: str, name: str) -> str:
 def assume_role_with_saml(context: OperationContext, params: Params) -> Output:
     role_arn: str = params["RoleArn"]
     principal_arn: str = params["PrincipalArn"]
+    identity = audit_identity(context, "AssumeRoleWithSAML", role_arn)
     provider_match = _PROVIDER_ARN.fullmatch(principal_arn)
     role_match = ROLE_ARN.fullmatch(role_arn)
     if provider_match is None or role_match is None or provider_match.group(2) != role_match.group(2):
@@ -133,6 +134,13 @@ def assume_role_with_saml(context: OperationContext, params: Params) -> Output:
     if name_id is None or not (name_id.text or "").strip():
         raise InvalidIdentityToken("Invalid SAML response: the Subject has no NameID.")
     subject = (name_id.text or "").strip()
+    account, provider_name = provider_match.group(2), provider_match.group(3)
+    name_qualifier = base64.b64encode(
+        hashlib.sha1(f"{issuer}{account}/{provider_name}".encode()).digest()
+    ).decode()
+    identity.principal_id = f"{name_qualifier}:{subject}"
+    identity.user_name = subject
+    identity.identity_provider = name_qualifier
     name_format = name_id.get("Format", "urn:oasis:names:tc:SAML:2.0:nameid-format:unspecified")
     subject_type = _NAME_ID_FORMATS.get(name_format, name_format)
 
@@ -153,10 +161,6 @@ def assume_role_with_saml(context: OperationContext, params: Params) -> Output:
     if source_identity is not None and not re.fullmatch(r"[\w+=,.@-]{2,64}", source_identity):
         raise IDPRejectedClaim("The SourceIdentity attribute of the SAML assertion is not valid.")
 
-    account, provider_name = provider_match.group(2), provider_match.group(3)
-    name_qualifier = base64.b64encode(
-        hashlib.sha1(f"{issuer}{account}/{provider_name}".encode()).digest()
-    ).decode()
     keys: dict[str, Any] = {
         "saml:aud": recipient,
         "saml:iss": issuer,
