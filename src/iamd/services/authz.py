@@ -296,6 +296,11 @@ def resolve_target(unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: P
     value = params.get(spec.param) if spec.param else None
     if kind == "*":
         return Target("*", account, {})
+    if kind == "root":
+        # AssumeRoot's TargetPrincipal: an account id or its root ARN, checked before any
+        # policy. Only the caller's identity policies decide (the member account has no
+        # resource policy to agree), so the request is evaluated as within the caller's account.
+        return Target(arns.root_target(partition, str(value or "")), account, {})
     if kind in _ARN_KINDS:
         if value is None and spec.defaults_to_caller:
             if caller.kind == "User" and caller.user_name:
@@ -468,6 +473,10 @@ def request_context(
         keys["iam:PolicyARN"] = target.policy_arn or params["PolicyArn"]
     if "iam:AWSServiceName" in wanted and params.get("AWSServiceName"):
         keys["iam:AWSServiceName"] = params["AWSServiceName"]
+    if "sts:TaskPolicyArn" in wanted and isinstance(params.get("TaskPolicyArn"), dict):
+        task = params["TaskPolicyArn"].get("arn")
+        if task:
+            keys["sts:TaskPolicyArn"] = task
     if "sts:IdentityTokenAudience" in wanted and params.get("Audience"):
         keys["sts:IdentityTokenAudience"] = list(params["Audience"])
     if "sts:SigningAlgorithm" in wanted and params.get("SigningAlgorithm"):
