@@ -36,6 +36,7 @@ SEALED = (
     ("mfa_devices", "serial_number", "seed_sealed", "mfa-seed"),
     ("service_specific_credentials", "id", "password_sealed", "service-specific-credential"),
     ("server_certificates", "id", "private_key_sealed", "server-certificate-key"),
+    ("web_identity_signing_keys", "key_id", "private_key_sealed", "web-identity-signing-key"),
 )
 
 
@@ -57,6 +58,11 @@ def _sealed_values(database: Path) -> list[tuple[str, bytes, bytes]]:
 def _key_ids(database: Path) -> set[bytes]:
     """The key id of every sealed value the store holds (byte 1 to 4 of each)."""
     return {sealed[1:5] for _, _, sealed in _sealed_values(database)}
+
+
+def _kid(token: str) -> str:
+    header = token.split(".")[0]
+    return str(json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"])
 
 
 def _works(server: RunningServer, key: dict[str, str], token: str | None = None) -> bool:
@@ -85,6 +91,8 @@ def test_rotate_while_serving_then_restart(tmp_path: Path) -> None:
         pem = idp.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption()).decode()
         iam.create_saml_provider(Name="corp", SAMLMetadataDocument=idp.metadata(), AddPrivateKey=pem)
+        iam.enable_outbound_web_identity_federation()
+        first_token = server.client("sts").get_web_identity_token(Audience=["a"], SigningAlgorithm="ES384")
         session = server.client("sts", access_key_id=old_key["AccessKeyId"],
                                 secret_access_key=old_key["SecretAccessKey"]).get_session_token()["Credentials"]
         old_master = read_key_file(data_dir / "master.key")
@@ -93,8 +101,9 @@ def test_rotate_while_serving_then_restart(tmp_path: Path) -> None:
 
         rotated = _iamd("keys", "rotate", "--data-dir", str(data_dir), "--grace", "2.5")
         assert rotated.returncode == 0, rotated.stderr
-        # root's key, alice's key, the seed, the password, the certificate's and the SAML key
-        assert "re-sealed 6 secrets" in rotated.stdout
+        # root's key, alice's key, the seed, the password, the certificate's, the SAML key
+        # and the web identity token signing key
+        assert "re-sealed 7 secrets" in rotated.stdout
         new_master = read_key_file(data_dir / "master.key")
         new_id = SecretBox(new_master).key_id
         assert new_master != old_master and read_key_file(data_dir / "master.key.old") == old_master
@@ -111,6 +120,9 @@ def test_rotate_while_serving_then_restart(tmp_path: Path) -> None:
         new_key = iam.create_access_key(UserName="alice")["AccessKey"]
         assert _works(server, new_key)
         assert _key_ids(database) == {new_id}
+        # The signing key survived the rotation: new tokens name the same key.
+        token = server.client("sts").get_web_identity_token(Audience=["a"], SigningAlgorithm="ES384")
+        assert _kid(token["WebIdentityToken"]) == _kid(first_token["WebIdentityToken"])
     finally:
         stop_server(server)
 

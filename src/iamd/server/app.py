@@ -1,5 +1,13 @@
 """The ASGI application: the API on ``/``, plus iamd's own ``/_iamd/*`` routes.
 
+The OpenID Connect documents of an account's outbound federation issuer (STS
+GetWebIdentityToken) are public, as AWS serves them: ``/_iamd/issuers/<issuer host>/
+.well-known/openid-configuration`` and ``.../.well-known/jwks.json``, where the issuer
+host is the issuer identifier without ``https://`` (``<uuid>.tokens.sts.global.api.aws``);
+and ``/.well-known/openid-configuration`` and ``/.well-known/jwks.json`` for a request
+whose ``Host`` is the issuer host, so a name (or a proxy) that points the issuer's own
+URL at iamd serves exactly AWS's URLs.
+
 ``/_iamd/health`` answers always (liveness); ``/_iamd/ready`` answers 200 only while the
 store answers and its schema is current (readiness); ``/_iamd/metrics`` is Prometheus's. ``/_iamd/reset`` and the ``/_iamd/accounts`` admin API
 exist only on an ``--ephemeral`` server, or (accounts only) when an admin token is set.
@@ -27,6 +35,7 @@ from iamd.server import dispatch, limits, metrics
 from iamd.server.console_bridge import console_app
 from iamd.server.state import ServerState
 from iamd.services import accounts
+from iamd.services.federation import outbound_tokens
 from iamd.store import StoreError
 
 MAX_BODY_BYTES = limits.MAX_BODY_BYTES
@@ -197,6 +206,34 @@ async def _accounts(request: Request) -> Response:
     )
 
 
+def _issuer_documents(state: ServerState, host: str, document: str, jwks_uri: str) -> Response:
+    issuer = f"https://{host}"
+    if document not in ("openid-configuration", "jwks.json"):
+        return JSONResponse({"error": "not found"}, status_code=404)
+    account_id = outbound_tokens.issuer_account(state.db, issuer)
+    if account_id is None:
+        return JSONResponse({"error": "not found"}, status_code=404)
+    if document == "openid-configuration":
+        body = outbound_tokens.discovery_document(issuer, jwks_uri)
+    else:
+        body = outbound_tokens.jwks_document(state.db, account_id)
+    return JSONResponse(body, headers={"Cache-Control": "max-age=300"})
+
+
+async def _issuer_by_path(request: Request) -> Response:
+    state: ServerState = request.app.state.iamd
+    host = request.path_params["host"]
+    jwks_uri = str(request.base_url).rstrip("/") + f"/_iamd/issuers/{host}/.well-known/jwks.json"
+    return await run_in_threadpool(_issuer_documents, state, host, request.path_params["document"], jwks_uri)
+
+
+async def _issuer_by_host(request: Request) -> Response:
+    state: ServerState = request.app.state.iamd
+    host = (request.headers.get("host") or "").rsplit(":", 1)[0].lower()
+    jwks_uri = f"https://{host}/.well-known/jwks.json"
+    return await run_in_threadpool(_issuer_documents, state, host, request.path_params["document"], jwks_uri)
+
+
 class IamdApp:
     """The ASGI application: API requests go straight to the dispatcher; iamd's own
     ``/_iamd/*`` routes and the lifespan go through Starlette."""
@@ -209,7 +246,7 @@ class IamdApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (scope["path"] == "/console" or scope["path"].startswith("/console/")):
             await self._console(scope, receive, send)
-        elif scope["type"] == "http" and not scope["path"].startswith("/_iamd/"):
+        elif scope["type"] == "http" and not scope["path"].startswith(("/_iamd/", "/.well-known/")):
             await _api(self.state, scope, receive, send)
         else:
             await self._routes(scope, receive, send)
@@ -228,6 +265,8 @@ def create_app(state: ServerState) -> IamdApp:
             Route("/_iamd/metrics", _metrics, methods=["GET"]),
             Route("/_iamd/reset", _reset, methods=["POST"]),
             Route("/_iamd/accounts", _accounts, methods=["GET", "POST"]),
+            Route("/_iamd/issuers/{host}/.well-known/{document:str}", _issuer_by_path, methods=["GET"]),
+            Route("/.well-known/{document:str}", _issuer_by_host, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -34,7 +34,7 @@ from iamd.protocol.json_protocol import API_VERSIONS as JSON_SERVICES
 from iamd.protocol.json_protocol import JsonProtocolError, JsonService, load_json_service
 from iamd.server.operations import handler_for
 from iamd.server.state import ServerState
-from iamd.services.audit import ApiCall
+from iamd.services.audit import FEDERATED_IDENTITY, ApiCall
 from iamd.services.authentication import authenticate, signature_error
 from iamd.services.caller import Caller
 from iamd.services.federation.role_session import PRINCIPAL_TYPES, UNSIGNED_ACTIONS, unsigned_caller
@@ -253,7 +253,7 @@ class _QueryWire:
         return {"action": self._action}
 
     def audited(self, call: ApiCall) -> bool:
-        return call.caller is not None or call.claimed is not None
+        return call.caller is not None or call.claimed is not None or call.federated is not None
 
 
 class _JsonWire:
@@ -320,7 +320,7 @@ def run_handler(
     context = OperationContext(
         caller=caller, db=state.db, box=state.box, runtime=state.runtime, request_id=request_id,
         source_ip=client_ip, user_agent=user_agent, secure_transport=secure, quotas=state.quotas,
-        authorizer=state.authorizer, extras=extras or {},
+        authorizer=state.authorizer, extras=extras if extras is not None else {},
     )
     state.authorizer.authorize(context, service_name, operation, params)
     if operation in FLUSH_AUDIT_FIRST:
@@ -360,6 +360,7 @@ def _serve(state: ServerState, request: ApiRequest, wire: _Wire) -> Response:
     status = 500
     call = ApiCall(state.runtime.now(), request_id, wire.default_service, wire.initial_action, "us-east-1",
                    request.client_ip, request.header("user-agent") or "", None, None, None, None, None, None, None)
+    extras = wire.extras(state)
     try:
         caller = wire.unsigned_caller()
         if caller is not None:
@@ -390,7 +391,7 @@ def _serve(state: ServerState, request: ApiRequest, wire: _Wire) -> Response:
         output = run_handler(
             state, service.name, operation, handler, params, caller, request_id=request_id,
             client_ip=request.client_ip, user_agent=request.header("user-agent") or "",
-            secure=request.secure, extras=wire.extras(state),
+            secure=request.secure, extras=extras,
         )
         body = wire.serialize(service, operation, output, request_id, call)
         status = 200
@@ -411,6 +412,8 @@ def _serve(state: ServerState, request: ApiRequest, wire: _Wire) -> Response:
     finally:
         if service is not None:
             call.service = service.name
+        # An unsigned federation call is recorded under the identity its handler established.
+        call.federated = extras.get(FEDERATED_IDENTITY)
         if wire.audited(call):
             state.audit.submit(call)
         # Only operations of the model are labels: a client's made-up Action is not.

@@ -30,6 +30,7 @@ from pathlib import Path
 from iamd.server.settings import Settings
 from iamd.services.accounts import ACCESS_KEY_SECRET
 from iamd.services.crypto import MASTER_KEY_SIZE, MasterKeyError, SecretBox, read_key_file
+from iamd.services.federation.outbound_tokens import KEY_PURPOSE as SIGNING_KEY_PURPOSE
 from iamd.services.federation.saml_providers import KEY_PURPOSE as SAML_KEY_PURPOSE
 from iamd.services.iam.mfa import SEED_PURPOSE
 from iamd.services.iam.server_certificates import PRIVATE_KEY_PURPOSE
@@ -52,6 +53,7 @@ _PURPOSES = {
     "mfa-seed": SEED_PURPOSE,
     "server-certificate-key": PRIVATE_KEY_PURPOSE,
     "service-specific-credential": SEAL_PURPOSE,
+    "web-identity-signing-key": SIGNING_KEY_PURPOSE,
 }
 
 

@@ -11,7 +11,13 @@ from functools import cache
 from types import ModuleType
 
 from iamd.services import assume_role, authorization_messages, cloudtrail, sts
-from iamd.services.federation import oidc_providers, saml, saml_providers, web_identity
+from iamd.services.federation import (
+    oidc_providers,
+    outbound_tokens,
+    saml,
+    saml_providers,
+    web_identity,
+)
 from iamd.services.iam import (
     access_advisor,
     access_keys,
@@ -50,6 +56,7 @@ API_MODULES: tuple[ModuleType, ...] = (
     assume_role,
     authorization_messages,
     oidc_providers,
+    outbound_tokens,
     saml,
     saml_providers,
     web_identity,

@@ -6,9 +6,23 @@ The partition comes from the region the request was signed for.
 
 from __future__ import annotations
 
+from iamd.protocol.errors import ValidationError
+
 
 def root_arn(partition: str, account_id: str) -> str:
     return f"arn:{partition}:iam::{account_id}:root"
+
+
+def root_target(partition: str, target: str) -> str:
+    """The ``arn:<partition>:iam::<account>:root`` an AssumeRoot TargetPrincipal names (an
+    account id or that ARN); ValidationError for anything else."""
+    if target.isdigit() and len(target) == 12:
+        return root_arn(partition, target)
+    parts = target.split(":")
+    if (len(parts) == 6 and parts[0] == "arn" and parts[1] == partition and parts[2] == "iam" and not parts[3]
+            and parts[4].isdigit() and len(parts[4]) == 12 and parts[5] == "root"):
+        return target
+    raise ValidationError(f"TargetPrincipal {target} is not valid: give a member account's id or its root user's ARN.")
 
 
 def iam_arn(partition: str, account_id: str, kind: str, path: str, name: str) -> str:

@@ -67,16 +67,48 @@ class AuditSink(Protocol):
 ModelSource = Callable[[str], Any]
 
 
+# Where a federation handler leaves the identity its call is recorded under (the
+# operation's ``extras``): AssumeRoleWithWebIdentity and AssumeRoleWithSAML are unsigned,
+# so no caller exists until the token or assertion says who it is.
+FEDERATED_IDENTITY = "audit.federated_identity"
+
+
+@dataclass
+class FederatedIdentity:
+    """CloudTrail's ``userIdentity`` of an unsigned federation call, as far as it is known:
+    ``WebIdentityUser`` (principalId ``<provider>:<aud>:<sub>``, userName the subject,
+    identityProvider the provider) or ``SAMLUser`` (principalId ``<namequalifier>:<sub>``,
+    userName the subject, identityProvider the name qualifier). The event belongs to the
+    account of the role asked for."""
+
+    kind: str
+    account_id: str
+    principal_id: str | None = None
+    user_name: str | None = None
+    identity_provider: str | None = None
+
+    def user_identity(self) -> dict[str, Any]:
+        identity: dict[str, Any] = {"type": self.kind}
+        if self.principal_id:
+            identity["principalId"] = self.principal_id
+        if self.user_name:
+            identity["userName"] = self.user_name
+        if self.identity_provider:
+            identity["identityProvider"] = self.identity_provider
+        return identity
+
+
 class ApiCall:
     """One API request as the dispatcher saw it; cheap to make, turned into a record later.
 
     ``caller`` is the authenticated principal; when authentication failed, ``claimed`` is
     the principal the request claimed to be, when iamd could tell (a known access key whose
-    signature did not match, an expired session token), and ``caller`` is None.
+    signature did not match, an expired session token), and ``caller`` is None. An unsigned
+    federation call has neither: ``federated`` is the identity its token or assertion gave.
     """
 
     __slots__ = (
-        "access_key_id", "action", "caller", "claimed", "error_code", "error_message", "output",
+        "access_key_id", "action", "caller", "claimed", "error_code", "error_message", "federated", "output",
         "params", "region", "request_id", "service", "source_ip", "user_agent", "when",
     )
 
@@ -100,6 +132,7 @@ class ApiCall:
         self.output = output
         self.error_code = error_code
         self.error_message = error_message
+        self.federated: FederatedIdentity | None = None
 
     @property
     def principal(self) -> Caller | None:
@@ -298,7 +331,13 @@ def _shapes(models: ModelSource, service: str, action: str) -> tuple[Any, Any]:
 def api_record(call: ApiCall, event_id: str, models: ModelSource) -> dict[str, Any] | None:
     """The CloudTrail record of a call, or None when no account can own it."""
     principal = call.principal
-    if principal is None or not call.action:
+    if not call.action:
+        return None
+    if principal is not None:
+        identity, recipient = user_identity(principal), principal.account_id
+    elif call.federated is not None:
+        identity, recipient = call.federated.user_identity(), call.federated.account_id
+    else:
         return None
     action = call.action[:128]
     read_only = is_read_only(call.service, call.action)
@@ -312,7 +351,7 @@ def api_record(call: ApiCall, event_id: str, models: ModelSource) -> dict[str, A
         response_elements = redact(call.output, output_shape, call.service) or None
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
-        "userIdentity": user_identity(principal),
+        "userIdentity": identity,
         "eventTime": iso(call.when),
         "eventSource": EVENT_SOURCES.get(call.service, f"{call.service}.amazonaws.com"),
         "eventName": action,
@@ -332,7 +371,7 @@ def api_record(call: ApiCall, event_id: str, models: ModelSource) -> dict[str, A
         "readOnly": read_only,
         "eventType": "AwsApiCall",
         "managementEvent": True,
-        "recipientAccountId": principal.account_id,
+        "recipientAccountId": recipient,
         "eventCategory": "Management",
     })
     return record
@@ -340,9 +379,19 @@ def api_record(call: ApiCall, event_id: str, models: ModelSource) -> dict[str, A
 
 def api_row(call: ApiCall, event_id: str, models: ModelSource) -> AuditRow | None:
     record = api_record(call, event_id, models)
-    principal = call.principal
-    if record is None or principal is None:
+    if record is None:
         return None
+    principal = call.principal
+    if principal is None:
+        federated = call.federated
+        assert federated is not None
+        return AuditRow(
+            event_id=event_id, account_id=federated.account_id, event_time=call.when,
+            event_source=record["eventSource"], event_name=record["eventName"],
+            user_name=_clip(federated.user_name, 128), principal_arn=None, access_key_id=None,
+            read_only=record["readOnly"], error_code=_clip(call.error_code, 128),
+            record=json.dumps(record, separators=(",", ":")),
+        )
     return AuditRow(
         event_id=event_id,
         account_id=principal.account_id,

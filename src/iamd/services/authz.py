@@ -302,6 +302,11 @@ def resolve_target(
     value = params.get(spec.param) if spec.param else None
     if kind == "*":
         return Target("*", account, {})
+    if kind == "root":
+        # AssumeRoot's TargetPrincipal: an account id or its root ARN, checked before any
+        # policy. Only the caller's identity policies decide (the member account has no
+        # resource policy to agree), so the request is evaluated as within the caller's account.
+        return Target(arns.root_target(partition, str(value or "")), account, {})
     if kind in _ARN_KINDS:
         if value is None and spec.defaults_to_caller:
             if caller.kind == "User" and caller.user_name:
@@ -385,8 +390,9 @@ def further_checks(
     unit: UnitOfWork, caller: Caller, operation: str, spec: ActionSpec, params: Params, target: Target
 ) -> list[tuple[str, Target]]:
     """The other (action, resource) pairs a request needs beyond its own: a rename's new
-    name and path, and ``iam:PassRole`` on the role that AddRoleToInstanceProfile hands to
-    the profile (whoever can use the profile gets the role's permissions)."""
+    name and path, ``iam:PassRole`` on the role that AddRoleToInstanceProfile hands to
+    the profile (whoever can use the profile gets the role's permissions), and
+    ``sts:TagGetWebIdentityToken`` for a GetWebIdentityToken that passes Tags."""
     if operation in _RENAMES:
         kind, _old, new_param = _RENAMES[operation]
         new_name, new_path = params.get(new_param), params.get("NewPath")
@@ -398,6 +404,9 @@ def further_checks(
         name = str(new_name) if new_name else current_name
         arn = arns.iam_arn(caller.partition, caller.account_id, kind, path, name)
         return [(spec.action, Target(arn, caller.account_id, {}))]
+    if operation == "GetWebIdentityToken" and params.get("Tags"):
+        # Tags become claims of the token: AWS asks for a permission of their own.
+        return [("sts:TagGetWebIdentityToken", target)]
     if operation == "AddRoleToInstanceProfile" and params.get("RoleName"):
         role_spec = ActionSpec("iam:PassRole", "role", "RoleName", None, False, ())
         return [("iam:PassRole", resolve_target(unit, caller, role_spec, params))]
@@ -472,6 +481,16 @@ def request_context(
         keys["iam:PolicyARN"] = target.policy_arn or params["PolicyArn"]
     if "iam:AWSServiceName" in wanted and params.get("AWSServiceName"):
         keys["iam:AWSServiceName"] = params["AWSServiceName"]
+    if "sts:TaskPolicyArn" in wanted and isinstance(params.get("TaskPolicyArn"), dict):
+        task = params["TaskPolicyArn"].get("arn")
+        if task:
+            keys["sts:TaskPolicyArn"] = task
+    if "sts:IdentityTokenAudience" in wanted and params.get("Audience"):
+        keys["sts:IdentityTokenAudience"] = list(params["Audience"])
+    if "sts:SigningAlgorithm" in wanted and params.get("SigningAlgorithm"):
+        keys["sts:SigningAlgorithm"] = params["SigningAlgorithm"]
+    if "sts:DurationSeconds" in wanted and params.get("DurationSeconds") is not None:
+        keys["sts:DurationSeconds"] = str(params["DurationSeconds"])
     return keys
 
 

@@ -16,6 +16,7 @@ from iamd.protocol.errors import (
 )
 from iamd.services import arns, sessions
 from iamd.services.caller import Caller
+from iamd.services.denials import not_authorized
 from iamd.services.iam.tagging import validate as validate_tags
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.session_issue import check_packed, credentials, session_policies
@@ -180,3 +181,47 @@ def get_access_key_info(context: OperationContext, params: Params) -> Output:
             raise InvalidParameterValue("The access key ID is not valid.")
         account = record.account_id
     return {"Account": account}
+
+
+# -- AssumeRoot -------------------------------------------------------------------------
+
+# The AWS managed policies that scope a root session: AssumeRoot takes no other.
+ROOT_TASK_POLICIES = frozenset({
+    "IAMAuditRootUserCredentials", "IAMCreateRootUserPassword", "IAMDeleteRootUserCredentials",
+    "S3UnlockBucketPolicy", "SQSUnlockQueuePolicy",
+})
+NO_ORGANIZATION = "because no organization with centralized root access is associated with the account"
+
+
+@operation("sts", "AssumeRoot")
+def assume_root(context: OperationContext, params: Params) -> Output:
+    """Short-term root credentials for a member account of the caller's organization.
+
+    AWS serves AssumeRoot only to an organization's management account or IAM's delegated
+    administrator, for member accounts, once centralized root access (root sessions) is
+    enabled, and never to a root user. iamd accounts belong to no organization (see
+    ``iam.organizations_features``), so after the checks AWS makes of the request itself
+    the call is refused, as AWS refuses a standalone account:
+
+    * the root user may not call it: ``AccessDenied``;
+    * TargetPrincipal must be a 12-digit account id or ``arn:<partition>:iam::<id>:root``
+      and TaskPolicyArn one of ``arn:<partition>:iam::aws:policy/root-task/<name>`` for the
+      five root task policies (DurationSeconds, 0 to 900, is bounded by the model):
+      ``ValidationError`` otherwise;
+    * the action is authorized as ``sts:AssumeRoot`` on the target's root ARN with the
+      ``sts:TaskPolicyArn`` condition key, through the normal path: ``AccessDenied``;
+    * allowed, it still answers ``AccessDenied``: no organization with centralized root
+      access is associated with the account. No root session is ever issued.
+    """
+    caller = context.caller
+    target = arns.root_target(caller.partition, params["TargetPrincipal"])
+    if caller.is_root:
+        raise AccessDenied("Root users cannot call AssumeRoot.")
+    task = (params.get("TaskPolicyArn") or {}).get("arn") or ""
+    prefix = f"arn:{caller.partition}:iam::aws:policy/root-task/"
+    if not task.startswith(prefix) or task[len(prefix):] not in ROOT_TASK_POLICIES:
+        raise ValidationError(
+            f"TaskPolicyArn {task} is not valid: it must be one of the AWS managed root task policies "
+            f"({prefix}<name>)."
+        )
+    raise not_authorized(caller.arn, "sts:AssumeRoot", target, NO_ORGANIZATION)

@@ -47,6 +47,7 @@ from iamd.store.roles import RoleRepository
 from iamd.store.sealed import SealedValueRepository
 from iamd.store.server_certificates import ServerCertificateRepository
 from iamd.store.settings import SettingRepository
+from iamd.store.signing_keys import SigningKeyRepository
 from iamd.store.summary import SummaryRepository
 from iamd.store.tags import TagRepository
 from iamd.store.users import UserRepository
@@ -71,7 +72,7 @@ class StoreError(Exception):
 # Tables and columns whose writes change nothing any process caches.
 _UNCACHED_TABLES = frozenset({
     "audit_events", "service_last_accessed", "credential_reports", "access_advisor_jobs",
-    "saml_assertions_used", "store_meta", "state_version",
+    "saml_assertions_used", "store_meta", "state_version", "web_identity_signing_keys",
 })
 _USAGE_COLUMNS = frozenset({
     "last_used_at", "last_used_region", "last_used_service", "last_used_step", "password_last_used",
@@ -144,6 +145,7 @@ class UnitOfWork:
         self.audit = AuditRepository(connection)
         self.meta = StoreMetaRepository(connection)
         self.sealed = SealedValueRepository(connection)
+        self.signing_keys = SigningKeyRepository(connection)
 
 
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from iamd.store import schema
 from iamd.store.base import Repository
 from iamd.store.identity_providers import saml_providers
+from iamd.store.signing_keys import web_identity_signing_keys
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ SEALED_COLUMNS = {
     "mfa-seed": SealedColumn(schema.mfa_devices, "serial_number", "seed_sealed"),
     "server-certificate-key": SealedColumn(schema.server_certificates, "id", "private_key_sealed"),
     "service-specific-credential": SealedColumn(schema.service_specific_credentials, "id", "password_sealed"),
+    "web-identity-signing-key": SealedColumn(web_identity_signing_keys, "key_id", "private_key_sealed"),
 }
 
 

@@ -36,3 +36,11 @@ class SettingRepository(Repository):
     def delete(self, account_id: str, name: str) -> None:
         t = schema.account_settings
         self.connection.execute(t.delete().where(t.c.account_id == account_id, t.c.name == name))
+
+    def accounts_with(self, name: str) -> list[tuple[str, Any]]:
+        """Every account that holds the setting ``name``, with its value."""
+        t = schema.account_settings
+        rows = self.connection.execute(
+            sa.select(t.c.account_id, t.c.value).where(t.c.name == name).order_by(t.c.account_id)
+        )
+        return [(str(account_id), json.loads(value)) for account_id, value in rows]

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import base64
 import datetime
+import os
 import uuid
 from xml.sax.saxutils import escape
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml.algorithms import CanonicalizationMethod
@@ -19,6 +22,49 @@ from signxml.signer import XMLSigner
 DS = "http://www.w3.org/2000/09/xmldsig#"
 ATTR = "https://aws.amazon.com/SAML/Attributes/"
 SIGNIN = "https://signin.aws.amazon.com/saml"
+XENC = "http://www.w3.org/2001/04/xmlenc#"
+XENC11 = "http://www.w3.org/2009/xmlenc11#"
+
+
+def encrypt_assertion(assertion: str, public_key: rsa.RSAPublicKey, *, content: str = "aes256-gcm",
+                      transport: str = "rsa-oaep-mgf1p", key_inside: bool = True) -> str:
+    """An ``EncryptedAssertion`` (XML Encryption) of ``assertion`` for ``public_key``, written
+    with the ``cryptography`` primitives: AES-GCM or AES-CBC content, RSA-OAEP key transport."""
+    if content.endswith("gcm"):
+        key = os.urandom(int(content[3:6]) // 8)
+        nonce = os.urandom(12)
+        data = nonce + AESGCM(key).encrypt(nonce, assertion.encode(), None)
+        content_uri = XENC11 + content
+    else:
+        key = os.urandom(int(content[3:6]) // 8)
+        iv = os.urandom(16)
+        plaintext = assertion.encode()
+        pad = 16 - len(plaintext) % 16
+        padded = plaintext + os.urandom(pad - 1) + bytes([pad])
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+        data = iv + encryptor.update(padded) + encryptor.finalize()
+        content_uri = XENC + content
+    if transport == "rsa-oaep-mgf1p":
+        wrapped = public_key.encrypt(key, padding.OAEP(padding.MGF1(hashes.SHA1()), hashes.SHA1(), None))
+        method = (f'<xenc:EncryptionMethod Algorithm="{XENC}rsa-oaep-mgf1p"><ds:DigestMethod xmlns:ds="{DS}" '
+                  f'Algorithm="{DS}sha1"/></xenc:EncryptionMethod>')
+    elif transport == "rsa-oaep-sha256":
+        wrapped = public_key.encrypt(key, padding.OAEP(padding.MGF1(hashes.SHA256()), hashes.SHA256(), None))
+        method = (f'<xenc:EncryptionMethod Algorithm="{XENC11}rsa-oaep"><ds:DigestMethod xmlns:ds="{DS}" '
+                  f'Algorithm="{XENC}sha256"/><xenc11:MGF xmlns:xenc11="{XENC11}" Algorithm="{XENC11}mgf1sha256"/>'
+                  '</xenc:EncryptionMethod>')
+    else:  # rsa-1_5, which a relying party must refuse
+        wrapped = public_key.encrypt(key, padding.PKCS1v15())
+        method = f'<xenc:EncryptionMethod Algorithm="{XENC}rsa-1_5"/>'
+    encrypted_key = (f'<xenc:EncryptedKey xmlns:xenc="{XENC}">{method}<xenc:CipherData><xenc:CipherValue>'
+                     f'{base64.b64encode(wrapped).decode()}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey>')
+    key_info = f'<ds:KeyInfo xmlns:ds="{DS}">{encrypted_key}</ds:KeyInfo>' if key_inside else ""
+    return (
+        f'<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">'
+        f'<xenc:EncryptedData xmlns:xenc="{XENC}" Type="{XENC}Element"><xenc:EncryptionMethod Algorithm="{content_uri}"/>'
+        f'{key_info}<xenc:CipherData><xenc:CipherValue>{base64.b64encode(data).decode()}</xenc:CipherValue>'
+        f'</xenc:CipherData></xenc:EncryptedData>{"" if key_inside else encrypted_key}</saml:EncryptedAssertion>'
+    )
 
 
 def _iso(moment: datetime.datetime) -> str:
@@ -94,9 +140,15 @@ class SamlIdp:
             f'Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>{extra}{assertion}</samlp:Response>'
         )
 
-    def response(self, *, sign_response: bool = False, **kwargs: object) -> str:
-        """A base64 SAMLResponse whose assertion is signed (and the Response too, if asked)."""
-        assertion = self.sign(self.assertion_xml(**kwargs))  # type: ignore[arg-type]
+    def response(self, *, sign_response: bool = False, encrypt_for: rsa.RSAPublicKey | None = None,
+                 sign_assertion: bool = True, encryption: dict[str, object] | None = None, **kwargs: object) -> str:
+        """A base64 SAMLResponse whose assertion is signed (and the Response too, if asked),
+        and encrypted for ``encrypt_for`` when given."""
+        assertion = self.assertion_xml(**kwargs)  # type: ignore[arg-type]
+        if sign_assertion:
+            assertion = self.sign(assertion)
+        if encrypt_for is not None:
+            assertion = encrypt_assertion(assertion, encrypt_for, **(encryption or {}))  # type: ignore[arg-type]
         xml = self.response_xml(assertion)
         if sign_response:
             xml = self.sign(xml)

@@ -105,6 +105,46 @@ def test_provider_validation(iam: Any, issuer: Issuer) -> None:
     assert (code, status, message) == ("EntityAlreadyExists", 409, f"Provider with url {issuer.url} already exists.")
 
 
+def test_provider_updates_answer_aws_errors(iam: Any, issuer: Issuer) -> None:
+    arn = make_provider(iam, issuer)
+    missing = "arn:aws:iam::111122223333:oidc-provider/missing.example.com"
+    for call, extra in (
+        (iam.update_open_id_connect_provider_thumbprint, {"ThumbprintList": ["a" * 40]}),
+        (iam.add_client_id_to_open_id_connect_provider, {"ClientID": "app"}),
+        (iam.remove_client_id_from_open_id_connect_provider, {"ClientID": "app"}),
+        (iam.tag_open_id_connect_provider, {"Tags": [{"Key": "k", "Value": "v"}]}),
+        (iam.untag_open_id_connect_provider, {"TagKeys": ["k"]}),
+        (iam.list_open_id_connect_provider_tags, {}),
+    ):
+        code, status, message = error_of(call, OpenIDConnectProviderArn=missing, **extra)
+        assert (code, status, message) == ("NoSuchEntity", 404, f"OpenIDConnect Provider not found for arn {missing}")
+    # Thumbprints: 40 hexadecimal characters, at most five.
+    for thumbprints in (["z" * 40], ["a" * 39 + "g"], ["a" * 40] * 6):
+        code, status, _ = error_of(iam.update_open_id_connect_provider_thumbprint, OpenIDConnectProviderArn=arn,
+                                   ThumbprintList=thumbprints)
+        assert (code, status) == ("InvalidInput", 400), thumbprints
+    assert iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)["ThumbprintList"] == [issuer.thumbprint]
+    # At most 100 client ids.
+    for number in range(99):
+        iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID=f"app-{number}")
+    code, status, _ = error_of(iam.add_client_id_to_open_id_connect_provider, OpenIDConnectProviderArn=arn,
+                               ClientID="one-too-many")
+    assert (code, status) == ("LimitExceeded", 409)
+    # Tags: at most 50, keys AWS accepts.
+    code, status, _ = error_of(iam.tag_open_id_connect_provider, OpenIDConnectProviderArn=arn,
+                               Tags=[{"Key": f"k{n}", "Value": "v"} for n in range(51)])
+    assert (code, status) == ("ValidationError", 400)  # the model's limit of one request
+    iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=arn,
+                                     Tags=[{"Key": f"k{n}", "Value": "v"} for n in range(50)])
+    code, status, _ = error_of(iam.tag_open_id_connect_provider, OpenIDConnectProviderArn=arn,
+                               Tags=[{"Key": "k50", "Value": "v"}])
+    assert (code, status) == ("LimitExceeded", 409)
+    iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=arn, TagKeys=[f"k{n}" for n in range(50)])
+    code, status, _ = error_of(iam.tag_open_id_connect_provider, OpenIDConnectProviderArn=arn,
+                               Tags=[{"Key": "aws:reserved", "Value": "v"}])
+    assert (code, status) == ("InvalidInput", 400)
+    assert iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn)["Tags"] == []
+
 
 def test_provider_actions_are_authorized_on_the_provider_arn(server: RunningServer, iam: Any, issuer: Issuer) -> None:
     arn = make_provider(iam, issuer)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.e2e.conftest import RunningServer, error_of
 from tests.e2e.federation.saml_idp import ATTR, SamlIdp
@@ -182,3 +183,63 @@ def test_saml_condition_keys_tags_and_duration(server: RunningServer, iam: Any, 
     code, _, _ = saml_error(server, role, provider, idp.response(roles=[f"{role},{provider}"],
                                                                  subject="mallory@evil.test"))
     assert code == "AccessDenied"
+
+
+# -- encrypted assertions ----------------------------------------------------------------------
+
+def _pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def test_encrypted_assertions(server: RunningServer, iam: Any, idp: SamlIdp) -> None:
+    role, provider = setup_role(iam, idp)
+    sp_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    roles = [f"{role},{provider}"]
+    # No private key yet: an encrypted assertion cannot be read.
+    code, _, message = saml_error(server, role, provider, idp.response(roles=roles, encrypt_for=sp_key.public_key()))
+    assert code == "InvalidIdentityToken" and "private key" in message
+
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    iam.update_saml_provider(SAMLProviderArn=provider, AddPrivateKey=_pem(other_key))
+    iam.update_saml_provider(SAMLProviderArn=provider, AddPrivateKey=_pem(sp_key), AssertionEncryptionMode="Allowed")
+    for encryption in (
+        {}, {"content": "aes128-gcm", "transport": "rsa-oaep-sha256"}, {"content": "aes256-cbc"},
+        {"content": "aes128-cbc", "key_inside": False},
+    ):
+        answer = assume(server, role, provider, idp.response(roles=roles, encrypt_for=sp_key.public_key(),
+                                                             encryption=encryption))
+        assert answer["Subject"] == "alice@example.test", encryption
+    # The Response signed over the encrypted assertion (the assertion itself unsigned).
+    answer = assume(server, role, provider, idp.response(roles=roles, encrypt_for=sp_key.public_key(),
+                                                         sign_assertion=False, sign_response=True))
+    assert answer["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/admins/alice"
+    # Allowed: a plain assertion still works.
+    assume(server, role, provider, idp.response(roles=roles))
+
+    refused = [
+        # Encrypted but signed by nobody.
+        idp.response(roles=roles, encrypt_for=sp_key.public_key(), sign_assertion=False),
+        # Encrypted for a key the provider does not hold.
+        idp.response(roles=roles, encrypt_for=rsa.generate_private_key(public_exponent=65537,
+                                                                       key_size=2048).public_key()),
+        # RSA PKCS#1 v1.5 key transport is refused.
+        idp.response(roles=roles, encrypt_for=sp_key.public_key(), encryption={"transport": "rsa-1_5"}),
+    ]
+    xml = base64.b64decode(idp.response(roles=roles, encrypt_for=sp_key.public_key())).decode()
+    start = xml.index("<xenc:CipherValue>", xml.index("</xenc:EncryptedKey>")) + len("<xenc:CipherValue>")
+    flipped = xml[:start] + ("A" if xml[start + 20] != "A" else "B").join([xml[start:start + 20], xml[start + 21:]])
+    refused.append(base64.b64encode(flipped.encode()).decode())
+    for assertion in refused:
+        code, status, _ = saml_error(server, role, provider, assertion)
+        assert (code, status) == ("InvalidIdentityToken", 400)
+
+    # Required: a plain assertion is refused, an encrypted one accepted.
+    iam.update_saml_provider(SAMLProviderArn=provider, AssertionEncryptionMode="Required")
+    code, _, message = saml_error(server, role, provider, idp.response(roles=roles))
+    assert code == "InvalidIdentityToken" and "encrypted" in message
+    assume(server, role, provider, idp.response(roles=roles, encrypt_for=sp_key.public_key()))
+    key_ids = [key["KeyId"] for key in iam.get_saml_provider(SAMLProviderArn=provider)["PrivateKeyList"]]
+    iam.update_saml_provider(SAMLProviderArn=provider, RemovePrivateKey=key_ids[1])
+    code, _, _ = saml_error(server, role, provider, idp.response(roles=roles, encrypt_for=sp_key.public_key()))
+    assert code == "InvalidIdentityToken"

@@ -19,6 +19,7 @@ from typing import Any
 from iamd import policy
 from iamd.protocol.errors import AccessDenied, ValidationError
 from iamd.services import arns, sessions
+from iamd.services.audit import FEDERATED_IDENTITY, FederatedIdentity
 from iamd.services.caller import Caller
 from iamd.services.operations import OperationContext, Params
 from iamd.services.session_issue import ROLE_ARN, check_packed, credentials, session_policies
@@ -32,6 +33,20 @@ PRINCIPAL_TYPES = {"AssumeRoleWithWebIdentity": "WebIdentityUser", "AssumeRoleWi
 def unsigned_caller(kind: str, region: str = "us-east-1") -> Caller:
     """The caller of an unsigned federation call: nobody yet, until the token says who."""
     return Caller(kind=kind, account_id="", arn="anonymous", user_id="", access_key_id="", region=region)
+
+
+def audit_identity(context: OperationContext, operation: str, role_arn: str) -> FederatedIdentity:
+    """The identity the call's audit event names, filled in by the handler as it verifies
+    the token or assertion. The event belongs to the role's account, and is recorded only
+    when that account exists, so that requests naming made-up accounts leave no trace."""
+    match = ROLE_ARN.fullmatch(role_arn)
+    identity = FederatedIdentity(PRINCIPAL_TYPES[operation], match.group(2) if match else "")
+    if match is not None:
+        with context.db.reading() as unit:
+            exists = unit.accounts.get(identity.account_id) is not None
+        if exists:
+            context.extras[FEDERATED_IDENTITY] = identity
+    return identity
 
 
 @dataclass

@@ -20,7 +20,11 @@ The call is unsigned: the base64 ``SAMLResponse`` is the credential. iamd checks
   ``PrincipalTag:*``, ``TransitiveTagKeys`` and ``SourceIdentity`` are honoured;
 * the role's trust policy allows the provider, with the ``saml:*`` condition keys.
 
-Encrypted assertions are not decrypted yet: a response carrying one is refused.
+An ``EncryptedAssertion`` (XML Encryption, see ``saml_encryption``) is decrypted with the
+provider's private keys before anything is read. Its signature may be the decrypted
+assertion's own, or the Response's over the encrypted form (then the assertion is read from
+inside the verified Response). A provider whose AssertionEncryptionMode is ``Required``
+refuses a plain assertion; one without private keys cannot accept an encrypted one.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 from signxml.algorithms import SignatureMethod
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidSignature
@@ -45,7 +50,9 @@ from iamd.protocol.errors import (
     InvalidIdentityToken,
     ServiceError,
 )
-from iamd.services.federation.role_session import FederatedRequest, denied, issue
+from iamd.services.federation.role_session import FederatedRequest, audit_identity, denied, issue
+from iamd.services.federation.saml_encryption import DecryptionError, decrypt_in_place
+from iamd.services.federation.saml_providers import open_private_key
 from iamd.services.federation.saml_xml import NS, SamlXmlError, parse, parse_instant, read_metadata
 from iamd.services.iam.tagging import validate as validate_tags
 from iamd.services.operations import OperationContext, Output, Params, operation
@@ -78,6 +85,9 @@ _ATTRIBUTE_KEYS = {
 
 SIGNATURE_INVALID = "Response signature invalid"
 NOT_PARSED = "Invalid SAML response: the SAMLAssertion could not be parsed"
+DECRYPTION_FAILED = "Invalid SAML response: the encrypted assertion could not be decrypted."
+NO_PRIVATE_KEY = "The SAML provider has no private key to decrypt the encrypted assertion."
+ENCRYPTION_REQUIRED = "The SAML provider requires encrypted assertions, but the assertion is not encrypted."
 
 
 def _q(prefix: str, name: str) -> str:
@@ -88,6 +98,7 @@ def _q(prefix: str, name: str) -> str:
 def assume_role_with_saml(context: OperationContext, params: Params) -> Output:
     role_arn: str = params["RoleArn"]
     principal_arn: str = params["PrincipalArn"]
+    identity = audit_identity(context, "AssumeRoleWithSAML", role_arn)
     provider_match = _PROVIDER_ARN.fullmatch(principal_arn)
     role_match = ROLE_ARN.fullmatch(role_arn)
     if provider_match is None or role_match is None or provider_match.group(2) != role_match.group(2):
@@ -105,12 +116,31 @@ def assume_role_with_saml(context: OperationContext, params: Params) -> Output:
         raise InvalidIdentityToken(NOT_PARSED) from None
     if root.tag != _q("samlp", "Response"):
         raise InvalidIdentityToken(NOT_PARSED)
-    if root.findall(".//" + _q("saml", "EncryptedAssertion")):
-        raise InvalidIdentityToken("Encrypted SAML assertions are not supported by iamd yet.")
-    if len(root.findall(".//" + _q("saml", "Assertion"))) != 1:
+    encrypted = root.findall(".//" + _q("saml", "EncryptedAssertion"))
+    if len(encrypted) + len(root.findall(".//" + _q("saml", "Assertion"))) != 1:
         raise InvalidIdentityToken("Invalid SAML response: it must contain exactly one Assertion.")
 
-    signed = _verified(document, metadata.certificates)
+    if encrypted:
+        private_keys = _private_keys(context, provider.arn, provider.private_keys)
+        try:
+            decrypt_in_place(root, private_keys)
+        except DecryptionError:
+            raise InvalidIdentityToken(DECRYPTION_FAILED) from None
+        try:
+            signed = _verified(etree.tostring(root), metadata.certificates)
+        except InvalidIdentityToken:
+            # The IdP may have signed the Response over the encrypted assertion.
+            signed = _verified(document, metadata.certificates)
+            if signed.tag != _q("samlp", "Response"):
+                raise
+            try:
+                decrypt_in_place(signed, private_keys)
+            except DecryptionError:
+                raise InvalidIdentityToken(DECRYPTION_FAILED) from None
+    else:
+        if provider.assertion_encryption_mode == "Required":
+            raise InvalidIdentityToken(ENCRYPTION_REQUIRED)
+        signed = _verified(document, metadata.certificates)
     if signed.tag == _q("samlp", "Response"):
         response: etree._Element | None = signed
         assertions = signed.findall(_q("saml", "Assertion"))
@@ -133,6 +163,13 @@ def assume_role_with_saml(context: OperationContext, params: Params) -> Output:
     if name_id is None or not (name_id.text or "").strip():
         raise InvalidIdentityToken("Invalid SAML response: the Subject has no NameID.")
     subject = (name_id.text or "").strip()
+    account, provider_name = provider_match.group(2), provider_match.group(3)
+    name_qualifier = base64.b64encode(
+        hashlib.sha1(f"{issuer}{account}/{provider_name}".encode()).digest()
+    ).decode()
+    identity.principal_id = f"{name_qualifier}:{subject}"
+    identity.user_name = subject
+    identity.identity_provider = name_qualifier
     name_format = name_id.get("Format", "urn:oasis:names:tc:SAML:2.0:nameid-format:unspecified")
     subject_type = _NAME_ID_FORMATS.get(name_format, name_format)
 
@@ -153,10 +190,6 @@ def assume_role_with_saml(context: OperationContext, params: Params) -> Output:
     if source_identity is not None and not re.fullmatch(r"[\w+=,.@-]{2,64}", source_identity):
         raise IDPRejectedClaim("The SourceIdentity attribute of the SAML assertion is not valid.")
 
-    account, provider_name = provider_match.group(2), provider_match.group(3)
-    name_qualifier = base64.b64encode(
-        hashlib.sha1(f"{issuer}{account}/{provider_name}".encode()).digest()
-    ).decode()
     keys: dict[str, Any] = {
         "saml:aud": recipient,
         "saml:iss": issuer,
@@ -199,6 +232,17 @@ def assume_role_with_saml(context: OperationContext, params: Params) -> Output:
         "NameQualifier": name_qualifier,
     })
     return output
+
+
+def _private_keys(context: OperationContext, arn: str, stored: list[Any]) -> list[rsa.RSAPrivateKey]:
+    keys = []
+    for key in stored:
+        loaded = serialization.load_pem_private_key(open_private_key(context, arn, key), password=None)
+        if isinstance(loaded, rsa.RSAPrivateKey):
+            keys.append(loaded)
+    if not keys:
+        raise InvalidIdentityToken(NO_PRIVATE_KEY)
+    return keys
 
 
 def _verified(document: bytes, certificates: list[Any]) -> etree._Element:

@@ -32,7 +32,7 @@ from iamd.protocol.errors import (
 )
 from iamd.services.federation import jwks, jwt
 from iamd.services.federation.oidc_providers import provider_arn
-from iamd.services.federation.role_session import FederatedRequest, issue
+from iamd.services.federation.role_session import FederatedRequest, audit_identity, issue
 from iamd.services.iam.tagging import validate as validate_tags
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.session_issue import ROLE_ARN
@@ -66,6 +66,7 @@ def _key_source(context: OperationContext) -> jwks.KeySource:
 @operation("sts", "AssumeRoleWithWebIdentity")
 def assume_role_with_web_identity(context: OperationContext, params: Params) -> Output:
     role_arn: str = params["RoleArn"]
+    identity = audit_identity(context, "AssumeRoleWithWebIdentity", role_arn)
     if params.get("ProviderId"):
         # OAuth 2.0 access tokens (Login with Amazon, Facebook) are verified by calling the
         # provider's own API, which an offline deployment cannot do.
@@ -92,6 +93,7 @@ def assume_role_with_web_identity(context: OperationContext, params: Params) -> 
         if record is None or not issuer.startswith("https://"):
             raise InvalidIdentityToken(f"No OpenIDConnect provider found in your account for {issuer}")
         principal, client_ids, thumbprints = arn, record.client_ids, record.thumbprints
+    identity.identity_provider = principal
 
     _verify_signature(context, token, "https://" + bare, thumbprints)
     now = int(context.runtime.now().timestamp())
@@ -100,6 +102,8 @@ def assume_role_with_web_identity(context: OperationContext, params: Params) -> 
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise InvalidIdentityToken("The token has no sub claim.")
+    identity.principal_id = f"{principal}:{audience}:{subject}"
+    identity.user_name = subject
 
     keys: dict[str, Any] = {f"{bare}:sub": subject, f"{bare}:aud": audience}
     if bare == "accounts.google.com":
