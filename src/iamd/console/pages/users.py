@@ -9,6 +9,7 @@ from iamd.console.page import Page
 from iamd.console.pages.common import list_all
 
 EXAMPLE = "example-user"
+EXAMPLE_SERIAL = "arn:aws:iam::000000000000:mfa/example-device"
 
 
 def index(page: Page) -> Response:
@@ -63,6 +64,9 @@ def detail(page: Page, created_key: dict[str, str] | None = None) -> Response:
         "mfa": page.can("CreateVirtualMFADevice", VirtualMFADeviceName="example-device")
         and page.can("EnableMFADevice", UserName=name, SerialNumber="arn:aws:iam::000000000000:mfa/example-device",
                      AuthenticationCode1="000000", AuthenticationCode2="000000"),
+        "security_key": page.can("EnableMFADevice", UserName=name, SerialNumber=EXAMPLE_SERIAL,
+                                 AuthenticationCode1="000000", AuthenticationCode2="000000"),
+        "remove_mfa": page.can("DeactivateMFADevice", UserName=name, SerialNumber=EXAMPLE_SERIAL),
     }
     return page.render(
         "user.html", user=user, profile=None if isinstance(profile, OperationError) else profile.get("LoginProfile"),
