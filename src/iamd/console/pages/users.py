@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+
 from iamd.console._http import Response
 from iamd.console.app import Route, route
 from iamd.console.backend import OperationError
 from iamd.console.page import Page
+from iamd.console.pages import tags
 from iamd.console.pages.common import list_all
 
 EXAMPLE = "example-user"
@@ -73,8 +76,17 @@ def detail(page: Page, created_key: dict[str, str] | None = None) -> Response:
         groups=groups, attached=attached, inline=inline, keys=keys, devices=devices, caps=caps,
         other_groups=[] if isinstance(all_groups, OperationError)
         else [g for g in all_groups.get("Groups") or [] if g["GroupName"] not in {x["GroupName"] for x in groups}],
-        created_key=created_key,
+        created_key=created_key, created_key_csv=_key_csv(created_key) if created_key else None,
+        tags=tags.tags_of(page, "users", name), can_tag=tags.can_tag(page, "users", name),
+        tag_kind="users", tag_name=name,
     )
+
+
+def _key_csv(key: dict[str, str]) -> str:
+    """The new key as AWS's console downloads it (``Access key ID,Secret access key``), as a
+    data: URL: the secret goes to the browser in this one answer and is stored nowhere."""
+    text = f"Access key ID,Secret access key\r\n{key['AccessKeyId']},{key['SecretAccessKey']}\r\n"
+    return "data:text/csv;base64," + base64.b64encode(text.encode()).decode("ascii")
 
 
 def delete(page: Page) -> Response:
