@@ -3,15 +3,19 @@
 Sign-in goes through ``services.signin``; every page action is an IAM operation run
 through the ``Backend`` the server supplies, so the console is authorized by the same
 engine, refused with the same AccessDenied and recorded in the same audit log as the API.
-Plain HTML forms, one stylesheet, no script: a strict Content-Security-Policy holds.
+Plain HTML forms and one stylesheet; the only script is the console's own file for the
+WebAuthn ceremonies of security keys, so a strict Content-Security-Policy holds.
 """
 
 from iamd.console.app import ConsoleApp, Route
 from iamd.console.backend import Backend, Client, OperationError, Operations
 from iamd.console.pages import (
+    access_advisor,
     account,
     dashboard,
+    events,
     groups,
+    identity_providers,
     mfa,
     policies,
     reports,
@@ -19,6 +23,7 @@ from iamd.console.pages import (
     signin,
     simulator,
     switch_role,
+    tags,
     users,
 )
 
@@ -38,6 +43,10 @@ def create_app(backend: Backend) -> ConsoleApp:
         *reports.ROUTES,
         *account.ROUTES,
         *switch_role.ROUTES,
+        *identity_providers.ROUTES,
+        *access_advisor.ROUTES,
+        *events.ROUTES,
+        *tags.ROUTES,
         signin.ACCOUNT_ROUTE,
     ]
     return ConsoleApp(backend, routes)

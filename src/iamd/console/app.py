@@ -36,7 +36,7 @@ log = logging.getLogger("iamd.console")
 Handler = Callable[[Page], Response]
 
 PREFIX = "/console"
-_STATIC = {"console.css": "text/css; charset=utf-8"}
+_STATIC = {"console.css": "text/css; charset=utf-8", "webauthn.js": "text/javascript; charset=utf-8"}
 
 
 @dataclass(frozen=True)

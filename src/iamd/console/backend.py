@@ -8,13 +8,14 @@ operation's AWS error code and message.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from iamd.services.audit import AuditSink
 from iamd.services.caller import Caller
 from iamd.services.crypto import SecretBox
+from iamd.services.operations import OperationContext
 from iamd.services.runtime import Runtime
 from iamd.store import Database
 
@@ -46,8 +47,27 @@ class Operations(Protocol):
         operation's Query-protocol fields (``PolicyArns.member.1`` and so on)."""
         ...
 
+    def call_json(self, caller: Caller, service: str, action: str, body: Mapping[str, Any], client: Client) -> dict[str, Any]:
+        """Run one operation of a JSON-protocol API (CloudTrail's LookupEvents) with its
+        request document ``body``; raises ``OperationError``."""
+        ...
+
     def allowed(self, caller: Caller, service: str, action: str, params: Params) -> bool:
         """Whether the authorizer would allow the call (to hide controls that would fail)."""
+        ...
+
+    def authorize(self, caller: Caller, service: str, action: str, params: Params) -> None:
+        """Raise the ``OperationError`` the authorizer's refusal of the call would answer."""
+        ...
+
+    def run(
+        self, caller: Caller, service: str, action: str, params: Params, client: Client,
+        work: Callable[[OperationContext], dict[str, Any] | None],
+    ) -> dict[str, Any]:
+        """A console-only step that AWS authorizes and logs as operation ``action`` (a
+        security key's registration is EnableMFADevice): authorized as ``action`` for
+        ``params``, then ``work`` runs in the place of the operation's handler, and the
+        call is audited as ``action``."""
         ...
 
 

@@ -3,6 +3,7 @@ and rendering."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from iamd.protocol.errors import ServiceError
 from iamd.services import arns, sessions
 from iamd.services.authentication import caller_for_session
 from iamd.services.caller import Caller
+from iamd.services.operations import OperationContext
 
 
 class SignedOut(Exception):
@@ -74,6 +76,32 @@ class Page:
 
     def can(self, action: str, **fields: str) -> bool:
         return self.backend.operations.allowed(self.caller, "iam", action, fields)
+
+    def authorize(self, action: str, **fields: str) -> None:
+        """Refuse (``OperationError``, AccessDenied) unless the IAM call would be allowed."""
+        self.backend.operations.authorize(self.caller, "iam", action, fields)
+
+    def run_as(
+        self, action: str, fields: dict[str, str], work: Callable[[OperationContext], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        """Run a console-only step authorized and audited as IAM operation ``action``."""
+        return self.backend.operations.run(self.caller, "iam", action, fields, self.client, work)
+
+    def cloudtrail(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Call a CloudTrail operation (JSON protocol) as the signed-in principal."""
+        return self.backend.operations.call_json(self.caller, "cloudtrail", action, body, self.client)
+
+    @property
+    def rp_id(self) -> str:
+        """The WebAuthn relying party: the host name this console is served on."""
+        host = self.request.headers.get("host", "")
+        if host.startswith("["):
+            return host[: host.find("]") + 1]
+        return host.rsplit(":", 1)[0] if ":" in host else host
+
+    @property
+    def origin(self) -> str:
+        return ("https://" if self.request.secure else "http://") + self.request.headers.get("host", "")
 
     def flash(self, message: str) -> None:
         self.session.flash = message

@@ -41,6 +41,7 @@ class Pending:
     needs: str = "mfa"  # "mfa" or "password"
     reason: str | None = None
     account_id: str | None = None
+    challenge: str | None = None  # the handle of the WebAuthn challenge of a security key
 
 
 @dataclass

@@ -4,14 +4,17 @@ the same audit log as API calls."""
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from iamd import console
 from iamd.protocol import load_service
 from iamd.protocol.errors import AccessDenied, ServiceError
+from iamd.protocol.json_protocol import JsonProtocolError, load_json_service
 from iamd.server import dispatch
+from iamd.server.operations import handler_for
 from iamd.server.state import ServerState
 from iamd.services.audit import ApiCall
 from iamd.services.caller import Caller
@@ -37,6 +40,68 @@ class ServerOperations:
                 state, load_service(service), action, params, caller, request_id=request_id,
                 client_ip=client.source_ip, user_agent=client.user_agent, secure=client.secure, call=call,
             )
+        except ServiceError as exc:
+            call.error_code, call.error_message = exc.code, exc.message
+            raise console.OperationError(exc.code, exc.message, exc.status) from None
+        finally:
+            state.audit.submit(call)
+        return output or {}
+
+    def call_json(
+        self, caller: Caller, service: str, action: str, body: Mapping[str, Any], client: console.Client,
+    ) -> dict[str, Any]:
+        state = self._state
+        request_id = str(uuid.uuid4())
+        call = ApiCall(state.runtime.now(), request_id, service, action, caller.region, client.source_ip,
+                       client.user_agent, caller, caller, None, None, None, None, None)
+        try:
+            wire = load_json_service(service)
+            handler = handler_for(service, action)
+            if handler is None or not wire.has_operation(action):
+                raise JsonProtocolError("UnsupportedOperationException", f"{action} is not implemented by iamd yet.")
+            params = wire.parse_request(action, json.dumps(body, default=str).encode())
+            call.params = params
+            output = dispatch.run_handler(
+                state, service, action, handler, params, caller, request_id=request_id,
+                client_ip=client.source_ip, user_agent=client.user_agent, secure=client.secure,
+                extras={"audit_flush": state.audit.flush},
+            )
+            call.output = output
+        except ServiceError as exc:
+            call.error_code, call.error_message = exc.code, exc.message
+            raise console.OperationError(exc.code, exc.message, exc.status) from None
+        finally:
+            state.audit.submit(call)
+        return output or {}
+
+    def authorize(
+        self, caller: Caller, service: str, action: str, params: Mapping[str, str | Sequence[str]]
+    ) -> None:
+        state = self._state
+        context = OperationContext(
+            caller=caller, db=state.db, box=state.box, runtime=state.runtime, request_id="console-check",
+            quotas=state.quotas, authorizer=state.authorizer,
+        )
+        try:
+            state.authorizer.authorize(context, service, action, dict(params))
+        except ServiceError as exc:
+            raise console.OperationError(exc.code, exc.message, exc.status) from None
+
+    def run(
+        self, caller: Caller, service: str, action: str, params: Mapping[str, str | Sequence[str]],
+        client: console.Client, work: Callable[[OperationContext], dict[str, Any] | None],
+    ) -> dict[str, Any]:
+        state = self._state
+        request_id = str(uuid.uuid4())
+        call = ApiCall(state.runtime.now(), request_id, service, action, caller.region, client.source_ip,
+                       client.user_agent, caller, caller, None, dict(params), None, None, None)
+        try:
+            output = dispatch.run_handler(
+                state, service, action, lambda context, _params: work(context), dict(params), caller,
+                request_id=request_id, client_ip=client.source_ip, user_agent=client.user_agent,
+                secure=client.secure,
+            )
+            call.output = output
         except ServiceError as exc:
             call.error_code, call.error_message = exc.code, exc.message
             raise console.OperationError(exc.code, exc.message, exc.status) from None

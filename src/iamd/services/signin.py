@@ -30,7 +30,7 @@ from enum import StrEnum
 from iamd.protocol.errors import ServiceError
 from iamd.services import arns, audit
 from iamd.services.crypto import SecretBox
-from iamd.services.iam import mfa, password_policy
+from iamd.services.iam import mfa, password_policy, security_keys
 from iamd.services.iam.login_profiles import previous_hashes, store_new_password
 from iamd.services.lockout import burn, locked, record_failure
 from iamd.services.passwords import hash_password, password_matches
@@ -136,6 +136,39 @@ def default_mfa_verifier(
     except ServiceError:
         return False
     return True
+
+
+def security_key_ceremony(
+    db: Database, runtime: Runtime, *, account: str, user_name: str | None, rp_id: str
+) -> security_keys.Ceremony | None:
+    """The WebAuthn ceremony for the second step of a sign-in whose password was checked
+    (``MFA_REQUIRED``): a challenge for the user's security keys, or None without keys.
+    Call it only for such a sign-in: it tells which kind of device the user has."""
+    if user_name is None:
+        return None
+    with db.transaction() as unit:
+        subject = _load(unit, account, user_name)
+        if subject is None or subject.user_id is None:
+            return None
+        return security_keys.begin_authentication(
+            unit, runtime, account_id=subject.account_id, user_id=subject.user_id, rp_id=rp_id
+        )
+
+
+def security_key_verifier(handle: str, rp_id: str, origin: str) -> MfaVerifier:
+    """An ``MfaVerifier`` that takes a WebAuthn assertion (JSON) for a security key, and a
+    one-time code for a virtual device as ``default_mfa_verifier`` does."""
+    checker = security_keys.AssertionChecker(handle, rp_id, origin)
+
+    def verify(
+        unit: UnitOfWork, box: SecretBox | None, account_id: str, user_id: str | None, serial: str, answer: str,
+        now: datetime,
+    ) -> bool:
+        if answer.lstrip().startswith("{"):
+            return checker(unit, box, account_id, user_id, serial, answer, now)
+        return default_mfa_verifier(unit, box, account_id, user_id, serial, answer, now)
+
+    return verify
 
 
 def sign_in(

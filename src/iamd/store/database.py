@@ -73,10 +73,11 @@ class StoreError(Exception):
 _UNCACHED_TABLES = frozenset({
     "audit_events", "service_last_accessed", "credential_reports", "access_advisor_jobs",
     "saml_assertions_used", "store_meta", "state_version", "web_identity_signing_keys",
+    "webauthn_challenges",
 })
 _USAGE_COLUMNS = frozenset({
     "last_used_at", "last_used_region", "last_used_service", "last_used_step", "password_last_used",
-    "failed_attempts", "locked_until",
+    "failed_attempts", "locked_until", "sign_count",
 })
 _WRITES = "iamd.changes_cached_state"
 

@@ -1,21 +1,26 @@
-"""MFA devices: virtual (TOTP) devices now, security keys later (the ``kind`` column).
+"""MFA devices: virtual (TOTP) devices and security keys (the ``kind`` column).
 
 A device belongs to an account; once enabled it is assigned to one IAM user
 (``user_id``) or to the account's root user (``assigned_root``). Serial numbers are
-stored as ARNs in the ``aws`` partition.
+stored as ARNs in the ``aws`` partition. A security key's WebAuthn credential lives in
+``security_keys``; the challenges handed out for WebAuthn ceremonies in
+``webauthn_challenges``.
 """
 
 from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 
 from iamd.store import schema
 from iamd.store.base import Repository
+
+# Challenges expired longer than this are swept away whenever a new one is stored.
+_CHALLENGE_SWEEP = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,25 @@ class MfaDeviceRecord:
     @property
     def assigned(self) -> bool:
         return self.user_id is not None or self.assigned_root
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityKeyRecord:
+    serial_number: str
+    credential_id: str  # base64url, as WebAuthn names it
+    public_key: bytes  # COSE
+    sign_count: int
+    rp_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeRecord:
+    handle: str
+    challenge: bytes
+    purpose: str
+    account_id: str
+    user_id: str | None
+    expires_at: datetime
 
 
 class MfaRepository(Repository):
@@ -148,6 +172,53 @@ class MfaRepository(Repository):
     def delete(self, serial_number: str) -> None:
         t = schema.mfa_devices
         self.connection.execute(t.delete().where(t.c.serial_number == serial_number))
+
+    # -- security keys ------------------------------------------------------------------
+
+    def add_security_key(self, record: SecurityKeyRecord) -> None:
+        """Insert a key's credential (its device row first); a credential id already
+        registered raises ``DuplicateKey``."""
+        self._insert(
+            schema.security_keys, serial_number=record.serial_number, credential_id=record.credential_id,
+            public_key=record.public_key, sign_count=record.sign_count, rp_id=record.rp_id,
+        )
+
+    def security_key(self, serial_number: str) -> SecurityKeyRecord | None:
+        t = schema.security_keys
+        row = self.connection.execute(sa.select(t).where(t.c.serial_number == serial_number)).mappings().first()
+        return SecurityKeyRecord(**row) if row else None
+
+    def set_sign_count(self, serial_number: str, seen: int, new: int) -> bool:
+        """Move the signature counter from ``seen`` to ``new``; False when another
+        sign-in moved it meanwhile (the update is conditional)."""
+        t = schema.security_keys
+        result = self.connection.execute(
+            t.update().where(t.c.serial_number == serial_number, t.c.sign_count == seen).values(sign_count=new)
+        )
+        return result.rowcount == 1
+
+    def add_challenge(self, record: ChallengeRecord) -> None:
+        t = schema.webauthn_challenges
+        self.connection.execute(t.delete().where(t.c.expires_at < record.expires_at - _CHALLENGE_SWEEP))
+        self._insert(
+            t, handle=record.handle, challenge=record.challenge, purpose=record.purpose,
+            account_id=record.account_id, user_id=record.user_id, expires_at=record.expires_at,
+        )
+
+    def take_challenge(self, handle: str, purpose: str, now: datetime) -> ChallengeRecord | None:
+        """The challenge ``handle`` names, removed so that it answers once; None when it
+        is unknown, already used, for another purpose, or expired."""
+        t = schema.webauthn_challenges
+        row = self.connection.execute(
+            sa.select(t).where(t.c.handle == handle, t.c.purpose == purpose)
+        ).mappings().first()
+        if row is None:
+            return None
+        deleted = self.connection.execute(t.delete().where(t.c.handle == handle))
+        record = ChallengeRecord(**row)
+        if deleted.rowcount != 1 or record.expires_at <= now:
+            return None
+        return record
 
     @staticmethod
     def _owner(user_id: str | None) -> sa.ColumnElement[bool]:

@@ -411,3 +411,32 @@ delegation_requests = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     UniqueConstraint("requestor_account_id", "requestor_workflow_id", name="uq_delegation_requests_workflow"),
 )
+
+# -- security keys (migration 0012) ---------------------------------------------------------
+
+# A FIDO2/WebAuthn security key: an ``mfa_devices`` row of kind ``u2f`` plus the credential
+# the authenticator created. ``sign_count`` is the authenticator's signature counter, which
+# must grow at every use once it is not zero.
+security_keys = Table(
+    "security_keys",
+    metadata,
+    Column("serial_number", String(512), ForeignKey("mfa_devices.serial_number", ondelete="CASCADE"), primary_key=True),
+    Column("credential_id", String(1024), nullable=False, unique=True),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("sign_count", BigInteger, nullable=False),
+    Column("rp_id", String(255), nullable=False),
+)
+
+# WebAuthn challenges handed to a browser: each is used once (deleted when it is answered)
+# and short-lived. ``handle`` is what the console session keeps; ``purpose`` is
+# ``register`` or ``authenticate``; the challenge is bound to one principal.
+webauthn_challenges = Table(
+    "webauthn_challenges",
+    metadata,
+    Column("handle", String(64), primary_key=True),
+    Column("challenge", LargeBinary, nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("account_id", String(12), nullable=False),
+    Column("user_id", String(32), nullable=True),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)

@@ -10,6 +10,7 @@ from iamd.console.app import Route, route
 from iamd.console.backend import OperationError
 from iamd.console.page import Page
 from iamd.console.pages.common import list_all, pretty, syntax_error
+from iamd.console.summary import summarize
 
 PAGE_SIZE = 50
 SCOPES = ("All", "Local", "AWS")
@@ -74,8 +75,9 @@ def view(page: Page) -> Response:
         "edit": local and page.can("CreatePolicyVersion", PolicyArn=arn, PolicyDocument=STARTER),
         "delete": local and page.can("DeletePolicy", PolicyArn=arn),
     }
+    document = pretty(version.get("Document") or "")
     return page.render(
-        "policy.html", policy=policy, document=pretty(version.get("Document") or ""), caps=caps,
+        "policy.html", policy=policy, document=document, caps=caps, summary=summarize(document),
         entities=None if isinstance(entities, OperationError) else entities, error=None, syntax=None,
     )
 
@@ -90,7 +92,8 @@ def new_version(page: Page) -> Response:
             raise
         policy: dict[str, Any] = page.iam("GetPolicy", PolicyArn=arn)["Policy"]
         return page.render("policy.html", status=exc.status, policy=policy, document=document, error=exc,
-                           syntax=syntax_error(document), caps={"edit": True, "delete": False}, entities=None)
+                           syntax=syntax_error(document), caps={"edit": True, "delete": False}, entities=None,
+                           summary=[])
     page.flash("Policy saved as a new default version.")
     return Response.redirect(f"/console/policies/view?arn={arn}")
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC
+
 from iamd.console._http import Response
 from iamd.console.app import Route, route
 from iamd.console.backend import OperationError
 from iamd.console.page import Page
+from iamd.console.pages import tags
 from iamd.console.pages.common import list_all, pretty, syntax_error
+
+REVOKE_POLICY = "AWSRevokeOlderSessions"
 
 DEFAULT_TRUST = """{
   "Version": "2012-10-17",
@@ -58,8 +64,28 @@ def detail(page: Page) -> Response:
         "attach": page.can("AttachRolePolicy", RoleName=name, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess"),
         "trust": page.can("UpdateAssumeRolePolicy", RoleName=name, PolicyDocument="{}"),
     }
+    caps["revoke"] = page.can("PutRolePolicy", RoleName=name, PolicyName=REVOKE_POLICY, PolicyDocument="{}")
     return page.render("role.html", role=role, trust=pretty(role.get("AssumeRolePolicyDocument") or ""),
-                       attached=attached, inline=inline, caps=caps, error=None)
+                       attached=attached, inline=inline, caps=caps, error=None,
+                       tags=tags.tags_of(page, "roles", name), can_tag=tags.can_tag(page, "roles", name),
+                       tag_kind="roles", tag_name=name)
+
+
+def revoke_sessions(page: Page) -> Response:
+    """Revoke the role's active sessions as AWS's console does: an inline policy denying
+    everything to sessions whose credentials were issued before now."""
+    name = page.request.params["name"]
+    issued_before = page.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Deny", "Action": ["*"], "Resource": ["*"],
+            "Condition": {"DateLessThan": {"aws:TokenIssueTime": issued_before}},
+        }],
+    }
+    page.iam("PutRolePolicy", RoleName=name, PolicyName=REVOKE_POLICY, PolicyDocument=json.dumps(document))
+    page.flash(f"Sessions issued before {issued_before} are revoked ({REVOKE_POLICY}).")
+    return Response.redirect(f"/console/roles/{name}")
 
 
 def delete(page: Page) -> Response:
@@ -113,4 +139,5 @@ ROUTES: list[Route] = [
     route("POST", "/roles/{name}/trust", update_trust),
     route("POST", "/roles/{name}/policies", attach),
     route("POST", "/roles/{name}/policies/detach", detach),
+    route("POST", "/roles/{name}/revoke-sessions", revoke_sessions),
 ]

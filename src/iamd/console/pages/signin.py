@@ -56,16 +56,28 @@ def user_submit(page: Page) -> Response:
 
 
 def mfa_form(page: Page) -> Response:
+    """The second step: a code, or (for a user with a security key) the WebAuthn ceremony,
+    against a new single-use challenge."""
     pending = page.session.pending
     if pending is None or pending.needs != "mfa":
         return Response.redirect("/console/signin")
-    return page.render("signin_mfa.html", error=None)
+    ceremony = signin.security_key_ceremony(
+        page.backend.db, page.backend.runtime, account=pending.account, user_name=pending.user_name,
+        rp_id=page.rp_id,
+    )
+    pending.challenge = ceremony.handle if ceremony else None
+    return page.render("signin_mfa.html", error=None, ceremony=ceremony)
 
 
 def mfa_submit(page: Page) -> Response:
     pending = page.session.pending
     if pending is None or pending.needs != "mfa":
         return Response.redirect("/console/signin")
+    assertion = page.request.field("credential").strip()
+    if assertion:
+        verifier = signin.security_key_verifier(pending.challenge or "", page.rp_id, page.origin)
+        return _attempt(page, pending.account, pending.user_name, pending.password, mfa_code=assertion,
+                        form=("signin_mfa.html", {}), mfa_verifier=verifier)
     code = page.request.field("code").strip()
     return _attempt(page, pending.account, pending.user_name, pending.password, mfa_code=code,
                     form=("signin_mfa.html", {}))
@@ -115,12 +127,12 @@ def sign_out(page: Page) -> Response:
 
 def _attempt(
     page: Page, account: str, user_name: str | None, password: str, *, form: tuple[str, dict[str, str]],
-    mfa_code: str | None = None,
+    mfa_code: str | None = None, mfa_verifier: signin.MfaVerifier | None = None,
 ) -> Response:
     backend = page.backend
     result = signin.sign_in(
         backend.db, backend.runtime, account=account, user_name=user_name, password=password, mfa_code=mfa_code,
-        box=backend.box, audit_sink=backend.audit, source_ip=page.request.client_ip,
+        mfa_verifier=mfa_verifier, box=backend.box, audit_sink=backend.audit, source_ip=page.request.client_ip,
         user_agent=page.request.headers.get("user-agent", ""),
     )
     outcome = result.outcome

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+
 from iamd.console._http import Response
 from iamd.console.app import Route, route
 from iamd.console.backend import OperationError
 from iamd.console.page import Page
+from iamd.console.pages import tags
 from iamd.console.pages.common import list_all
 
 EXAMPLE = "example-user"
+EXAMPLE_SERIAL = "arn:aws:iam::000000000000:mfa/example-device"
 
 
 def index(page: Page) -> Response:
@@ -63,14 +67,26 @@ def detail(page: Page, created_key: dict[str, str] | None = None) -> Response:
         "mfa": page.can("CreateVirtualMFADevice", VirtualMFADeviceName="example-device")
         and page.can("EnableMFADevice", UserName=name, SerialNumber="arn:aws:iam::000000000000:mfa/example-device",
                      AuthenticationCode1="000000", AuthenticationCode2="000000"),
+        "security_key": page.can("EnableMFADevice", UserName=name, SerialNumber=EXAMPLE_SERIAL,
+                                 AuthenticationCode1="000000", AuthenticationCode2="000000"),
+        "remove_mfa": page.can("DeactivateMFADevice", UserName=name, SerialNumber=EXAMPLE_SERIAL),
     }
     return page.render(
         "user.html", user=user, profile=None if isinstance(profile, OperationError) else profile.get("LoginProfile"),
         groups=groups, attached=attached, inline=inline, keys=keys, devices=devices, caps=caps,
         other_groups=[] if isinstance(all_groups, OperationError)
         else [g for g in all_groups.get("Groups") or [] if g["GroupName"] not in {x["GroupName"] for x in groups}],
-        created_key=created_key,
+        created_key=created_key, created_key_csv=_key_csv(created_key) if created_key else None,
+        tags=tags.tags_of(page, "users", name), can_tag=tags.can_tag(page, "users", name),
+        tag_kind="users", tag_name=name,
     )
+
+
+def _key_csv(key: dict[str, str]) -> str:
+    """The new key as AWS's console downloads it (``Access key ID,Secret access key``), as a
+    data: URL: the secret goes to the browser in this one answer and is stored nowhere."""
+    text = f"Access key ID,Secret access key\r\n{key['AccessKeyId']},{key['SecretAccessKey']}\r\n"
+    return "data:text/csv;base64," + base64.b64encode(text.encode()).decode("ascii")
 
 
 def delete(page: Page) -> Response:

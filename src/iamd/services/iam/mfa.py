@@ -13,6 +13,9 @@ The root user: AWS enables root MFA devices only in its console. iamd also accep
 EnableMFADevice from the root user with ``UserName`` set to the account ID, when no IAM
 user has that name; DeactivateMFADevice and ListMFADevices from the root user without
 ``UserName`` mean the root user's own devices, as in AWS.
+
+Security keys (``iam/security_keys.py``) are devices of kind ``u2f``, registered in the
+console only; ListMFADevices lists them, DeactivateMFADevice deletes them.
 """
 
 from __future__ import annotations
@@ -323,7 +326,12 @@ def deactivate_mfa_device(context: OperationContext, params: Params) -> Output:
         else:
             user_id, _ = _owner(context, unit, None)
         device = _assigned_device(context, unit, params["SerialNumber"], user_id)
-        unit.mfa.unassign(device.serial_number)
+        if device.kind == SECURITY_KEY:
+            # A security key exists only while it is enabled: AWS removes it whole.
+            unit.tags.remove_all("mfa", device.serial_number)
+            unit.mfa.delete(device.serial_number)
+        else:
+            unit.mfa.unassign(device.serial_number)
     return None
 
 
