@@ -101,3 +101,21 @@ def test_a_failed_commit_fails_every_writer_of_its_batch(sqlite_db: Database, mo
     with sqlite_db.transaction() as unit:
         unit.users.add(_user(2))
     assert _names(sqlite_db) == {"user2"}
+
+
+def test_processes_sharing_a_file_take_turns_on_a_lock_file(sqlite_db: Database, tmp_path: Path) -> None:
+    # A second Database on the same file stands for a second worker process: its lock
+    # file descriptor excludes the first one's as another process's would.
+    other = Database(sqlite_url(tmp_path))
+    try:
+        def write(n: int) -> None:
+            db = sqlite_db if n % 2 else other
+            for i in range(10):
+                with db.transaction() as unit:
+                    unit.users.add(_user(n * 100 + i))
+
+        assert _race(8, write) == []
+        assert len(_names(sqlite_db)) == 80
+        assert (tmp_path / "iamd.sqlite3-writer.lock").exists()
+    finally:
+        other.dispose()

@@ -149,7 +149,7 @@ def _remove(path: Path) -> None:
         if path.is_dir():
             path.rmdir()
         else:
-            for suffix in ("", "-wal", "-shm", "-journal"):
+            for suffix in ("", "-wal", "-shm", "-journal", "-writer.lock"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
     except OSError:
         pass

@@ -215,7 +215,9 @@ class Database:
         self._group_commit: GroupCommit | None = None
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine, durable=durable)
-            self._group_commit = GroupCommit(self.engine)
+            database = sa.engine.make_url(url).database
+            lock_file = Path(database + "-writer.lock") if database and database != ":memory:" else None
+            self._group_commit = GroupCommit(self.engine, lock_file)
         _watch_writes(self.engine)
 
     def create_schema(self) -> None:

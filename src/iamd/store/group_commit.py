@@ -14,15 +14,21 @@ batch returns when that commit is durable. A write is acknowledged only after it
 as before; one flush to disk serves the whole batch. If the commit itself fails, every
 writer of the batch gets the error and nothing of the batch is kept.
 
-Other processes writing to the same file (``serve --workers N``, the ``iamd`` commands)
-still meet in SQLite's own lock, with its busy timeout.
+Processes sharing the file (``serve --workers N``) take turns the same way: the batch's
+first writer also takes an exclusive ``flock`` on a lock file beside the database
+(``<database>-writer.lock``), which the kernel hands to the next process the moment it is
+released. Other writers (the ``iamd`` commands) still meet in SQLite's own lock, with its
+busy timeout.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -41,8 +47,9 @@ class _Batch:
 class GroupCommit:
     """Runs write transactions one at a time and commits waiting ones together."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, lock_file: Path | None = None) -> None:
         self._engine = engine
+        self._process_lock = _ProcessLock(lock_file) if lock_file is not None else None
         self._writer = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queued = 0
@@ -63,11 +70,18 @@ class GroupCommit:
         batch = self._batch
         try:
             if batch is None:
-                connection = self._engine.connect()
+                if self._process_lock is not None:
+                    self._process_lock.acquire()
                 try:
-                    connection.begin()
+                    connection = self._engine.connect()
+                    try:
+                        connection.begin()
+                    except BaseException:
+                        connection.close()
+                        raise
                 except BaseException:
-                    connection.close()
+                    if self._process_lock is not None:
+                        self._process_lock.release()
                     raise
                 batch = self._batch = _Batch(connection)
             savepoint = batch.connection.begin_nested()
@@ -124,6 +138,8 @@ class GroupCommit:
                     pass
             finally:
                 batch.connection.close()
+                if self._process_lock is not None:
+                    self._process_lock.release()
                 batch.committed.set()
             return True
         finally:
@@ -135,8 +151,28 @@ class GroupCommit:
         try:
             batch.connection.invalidate()
         finally:
+            if self._process_lock is not None:
+                self._process_lock.release()
             batch.committed.set()
             self._writer.release()
+
+
+class _ProcessLock:
+    """An exclusive ``flock`` on a file, held by one process at a time (opened on first use,
+    so that a store that never writes creates no file)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 class _BatchFailed(Exception):
