@@ -93,11 +93,18 @@ def wrk(endpoint: str, connections: int, duration: int) -> dict[str, float]:
     return {"rps": requests / (micros / 1e6), "p50_ms": p50 / 1000, "p99_ms": p99 / 1000}
 
 
-def start_iamd(database_url: str | None) -> tuple[subprocess.Popen[bytes], str]:
+def start_iamd(database_url: str | None, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = dict(os.environ, IAMD_ROOT_ACCESS_KEY_ID=KEY, IAMD_ROOT_SECRET_ACCESS_KEY=SECRET,
                IAMD_LOG_LEVEL="warning")
-    args = [sys.executable, "-m", "iamd.cli", "serve", "--ephemeral", "--port", str(port)]
+    args = [sys.executable, "-m", "iamd.cli", "serve", "--port", str(port)]
+    if workers > 1:
+        # Workers share a store: a data directory of the run's own (or the database).
+        if not database_url:
+            args += ["--data-dir", tempfile.mkdtemp(prefix="iamd-bench-")]
+        args += ["--workers", str(workers)]
+    else:
+        args.append("--ephemeral")
     if database_url:
         args += ["--database-url", database_url]
     log = open(Path(tempfile.gettempdir()) / f"iamd-bench-{port}.log", "wb")  # noqa: SIM115
@@ -116,15 +123,39 @@ def start_moto() -> tuple[subprocess.Popen[bytes], str]:
     return process, endpoint
 
 
+def reset_postgres(url: str) -> None:
+    """Drop and create the benchmark's own database (never the tests' ``test``), so every
+    PostgreSQL row starts from an empty one."""
+    import sqlalchemy
+
+    target = sqlalchemy.engine.make_url(url)
+    name = target.database
+    if not name or not name.replace("_", "").isalnum() or name in ("test", "postgres"):
+        raise SystemExit(f"--postgres must name a database of the benchmark's own, not {name!r}")
+    engine = sqlalchemy.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--postgres", default=os.environ.get("IAMD_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--bench-database", default="postgresql+psycopg://postgres@127.0.0.1:5432/iamd_bench",
+                        help="the database of its own that the 2-worker PostgreSQL row drops and creates")
+    parser.add_argument("--workers", action="store_true", help="also rows with --workers 2")
     args = parser.parse_args()
     servers = [("moto_server", start_moto), ("iamd (SQLite)", lambda: start_iamd(None))]
     if not args.no_postgres:
         servers.append(("iamd (PostgreSQL)", lambda: start_iamd(args.postgres)))
+    if args.workers:
+        servers.append(("iamd (SQLite data dir, 2 workers)", lambda: start_iamd(None, workers=2)))
+        if not args.no_postgres:
+            servers.append(("iamd (PostgreSQL, 2 workers)", lambda: (
+                reset_postgres(args.bench_database), start_iamd(args.bench_database, workers=2))[1]))
     rows = []
     for name, start in servers:
         process, endpoint = start()

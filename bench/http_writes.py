@@ -45,7 +45,7 @@ import botocore.awsrequest
 import botocore.credentials
 
 sys.path.insert(0, str(Path(__file__).parent))
-from http_sts import KEY, SECRET, free_port, start_moto, wait_until_up  # noqa: E402
+from http_sts import KEY, SECRET, free_port, reset_postgres, start_moto, wait_until_up
 
 CREDENTIALS = botocore.credentials.Credentials(KEY, SECRET)
 MANAGED = "arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -146,22 +146,6 @@ def start_iamd(*, ephemeral: bool = False, database_url: str | None = None,
     wait_until_up(endpoint + "/_iamd/health")
     process.data_dir = data_dir  # type: ignore[attr-defined]
     return process, endpoint
-
-
-def reset_postgres(url: str) -> None:
-    """Drop and create the benchmark's own database (never the tests' ``test``), so every
-    PostgreSQL row starts from an empty one."""
-    import sqlalchemy
-
-    target = sqlalchemy.engine.make_url(url)
-    name = target.database
-    if not name or not name.replace("_", "").isalnum() or name in ("test", "postgres"):
-        raise SystemExit(f"--postgres must name a database of the benchmark's own, not {name!r}")
-    engine = sqlalchemy.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ import functools
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -118,36 +119,110 @@ def _one_line(error: object) -> str:
 
 
 class UnitOfWork:
-    """The repositories of one transaction."""
+    """The repositories of one transaction, each made on first use."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.accounts = AccountRepository(connection)
-        self.users = UserRepository(connection)
-        self.access_keys = AccessKeyRepository(connection)
-        self.groups = GroupRepository(connection)
-        self.roles = RoleRepository(connection)
-        self.policies = PolicyRepository(connection)
-        self.attachments = AttachmentRepository(connection)
-        self.inline_policies = InlinePolicyRepository(connection)
-        self.instance_profiles = InstanceProfileRepository(connection)
-        self.credentials = CredentialRepository(connection)
-        self.server_certificates = ServerCertificateRepository(connection)
-        self.aliases = AliasRepository(connection)
-        self.tags = TagRepository(connection)
-        self.lookup = LookupRepository(connection)
-        self.settings = SettingRepository(connection)
-        self.mfa = MfaRepository(connection)
-        self.passwords = PasswordRepository(connection)
-        self.identity_providers = IdentityProviderRepository(connection)
-        self.delegations = DelegationRequestRepository(connection)
-        self.reports = ReportRepository(connection)
-        self.summary = SummaryRepository(connection)
-        self.audit = AuditRepository(connection)
-        self.meta = StoreMetaRepository(connection)
-        self.sealed = SealedValueRepository(connection)
-        self.signing_keys = SigningKeyRepository(connection)
 
+    @cached_property
+    def accounts(self) -> AccountRepository:
+        return AccountRepository(self.connection)
+
+    @cached_property
+    def users(self) -> UserRepository:
+        return UserRepository(self.connection)
+
+    @cached_property
+    def access_keys(self) -> AccessKeyRepository:
+        return AccessKeyRepository(self.connection)
+
+    @cached_property
+    def groups(self) -> GroupRepository:
+        return GroupRepository(self.connection)
+
+    @cached_property
+    def roles(self) -> RoleRepository:
+        return RoleRepository(self.connection)
+
+    @cached_property
+    def policies(self) -> PolicyRepository:
+        return PolicyRepository(self.connection)
+
+    @cached_property
+    def attachments(self) -> AttachmentRepository:
+        return AttachmentRepository(self.connection)
+
+    @cached_property
+    def inline_policies(self) -> InlinePolicyRepository:
+        return InlinePolicyRepository(self.connection)
+
+    @cached_property
+    def instance_profiles(self) -> InstanceProfileRepository:
+        return InstanceProfileRepository(self.connection)
+
+    @cached_property
+    def credentials(self) -> CredentialRepository:
+        return CredentialRepository(self.connection)
+
+    @cached_property
+    def server_certificates(self) -> ServerCertificateRepository:
+        return ServerCertificateRepository(self.connection)
+
+    @cached_property
+    def aliases(self) -> AliasRepository:
+        return AliasRepository(self.connection)
+
+    @cached_property
+    def tags(self) -> TagRepository:
+        return TagRepository(self.connection)
+
+    @cached_property
+    def lookup(self) -> LookupRepository:
+        return LookupRepository(self.connection)
+
+    @cached_property
+    def settings(self) -> SettingRepository:
+        return SettingRepository(self.connection)
+
+    @cached_property
+    def mfa(self) -> MfaRepository:
+        return MfaRepository(self.connection)
+
+    @cached_property
+    def passwords(self) -> PasswordRepository:
+        return PasswordRepository(self.connection)
+
+    @cached_property
+    def identity_providers(self) -> IdentityProviderRepository:
+        return IdentityProviderRepository(self.connection)
+
+    @cached_property
+    def delegations(self) -> DelegationRequestRepository:
+        return DelegationRequestRepository(self.connection)
+
+    @cached_property
+    def reports(self) -> ReportRepository:
+        return ReportRepository(self.connection)
+
+    @cached_property
+    def summary(self) -> SummaryRepository:
+        return SummaryRepository(self.connection)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self.connection)
+
+    @cached_property
+    def meta(self) -> StoreMetaRepository:
+        return StoreMetaRepository(self.connection)
+
+    @cached_property
+    def sealed(self) -> SealedValueRepository:
+        return SealedValueRepository(self.connection)
+
+    @cached_property
+    def signing_keys(self) -> SigningKeyRepository:
+        return SigningKeyRepository(self.connection)
 
 
 def sqlite_url(data_dir: Path) -> str:
