@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
-from iamd.store import schema
+from iamd.store import notifications, schema
 from iamd.store.access_keys import AccessKeyRepository
 from iamd.store.accounts import AccountRepository
 from iamd.store.aliases import AliasRepository
@@ -178,6 +178,8 @@ class Database:
         # caches in this process can see their own writes without asking the database.
         self.local_changes = 0
         self.schema_name = schema_name
+        # Where a commit that bumped the version announces it (PostgreSQL only).
+        self.notify_channel: str | None = None
         try:
             self.dialect = sa.engine.make_url(url).get_backend_name()
         except sa.exc.ArgumentError as exc:
@@ -191,6 +193,8 @@ class Database:
             kwargs["pool_pre_ping"] = True
             if schema_name is not None:
                 kwargs["connect_args"] = {"options": f"-csearch_path={schema_name}"}
+            if self.dialect == "postgresql":
+                self.notify_channel = notifications.channel_for(schema_name)
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 20
         try:
@@ -267,6 +271,8 @@ class Database:
             changed = bool(connection.info.pop(_WRITES, False))
             if changed:
                 connection.execute(_BUMP_STATE_VERSION)
+                if self.notify_channel is not None:
+                    notifications.notify(connection, self.notify_channel)
 
         if self._group_commit is not None:
             with self._group_commit.unit(finish) as connection:
