@@ -27,6 +27,9 @@ from sqlalchemy.engine import Connection
 
 log = logging.getLogger("iamd.store.notifications")
 
+# How the listener's session shows in pg_stat_activity.
+APPLICATION_NAME = "iamd state listener"
+
 _NOTIFY = sa.text("SELECT pg_notify(:channel, '')")
 
 # Reconnection delays grow from the first to the last, doubling.
@@ -110,7 +113,7 @@ class ChangeListener:
         # Keepalives notice a connection the network dropped silently; without them a
         # listener would wait forever on a socket nobody writes to.
         connection = psycopg.connect(
-            self._conninfo, autocommit=True, connect_timeout=5,
+            self._conninfo, autocommit=True, connect_timeout=5, application_name=APPLICATION_NAME,
             keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
         )
         self._connection = connection
