@@ -9,6 +9,7 @@ both are raced at once.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import threading
@@ -17,6 +18,7 @@ import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -195,24 +197,46 @@ def _race(calls: list[Callable[[], object]], threads: int = 16) -> Counter[str]:
     return outcomes
 
 
-def test_one_name_has_one_winner_across_nodes(two: Nodes) -> None:
+def _race_one_name(clients: list[Any]) -> None:
     names = [f"racer-{i}" for i in range(4)]
-    clients = [two.a.client("iam"), two.b.client("iam")]
-    # Twelve attempts per name, half on each node.
+    # Twelve attempts per name, spread over the servers.
     calls: list[Callable[[], object]] = [
-        (lambda client=clients[i % 2], name=name: client.create_user(UserName=name))
+        functools.partial(clients[i % len(clients)].create_user, UserName=name)
         for name in names for i in range(12)
     ]
     outcomes = _race(calls)
     assert outcomes == Counter({"OK": len(names), "EntityAlreadyExists 409": 11 * len(names)})
-    assert sorted(u["UserName"] for u in clients[1].list_users()["Users"]) == names
+    assert sorted(u["UserName"] for u in clients[-1].list_users()["Users"]) == names
+
+
+def _race_past_the_quota(clients: list[Any]) -> None:
+    existing = len(clients[0].list_users()["Users"])
+    calls: list[Callable[[], object]] = [
+        functools.partial(clients[i % len(clients)].create_user, UserName=f"quota-{i}") for i in range(40)
+    ]
+    outcomes = _race(calls)
+    room = USER_QUOTA - existing
+    assert outcomes == Counter({"OK": room, "LimitExceeded 409": 40 - room})
+    assert len(clients[-1].list_users()["Users"]) == USER_QUOTA
+
+
+def test_one_name_has_one_winner_across_nodes(two: Nodes) -> None:
+    _race_one_name([two.a.client("iam"), two.b.client("iam")])
 
 
 def test_a_quota_holds_across_nodes(two: Nodes) -> None:
-    clients = [two.a.client("iam"), two.b.client("iam")]
-    calls: list[Callable[[], object]] = [
-        (lambda client=clients[i % 2], name=f"quota-{i}": client.create_user(UserName=name)) for i in range(40)
-    ]
-    outcomes = _race(calls)
-    assert outcomes == Counter({"OK": USER_QUOTA, "LimitExceeded 409": 40 - USER_QUOTA})
-    assert len(clients[0].list_users()["Users"]) == USER_QUOTA
+    _race_past_the_quota([two.a.client("iam"), two.b.client("iam")])
+
+
+def test_names_and_quotas_hold_across_workers_on_sqlite(tmp_path: Path) -> None:
+    """Processes of ``serve --workers 2`` on one SQLite file: its write lock serialises them."""
+    server = start_server(["--workers", "2", "--data-dir", str(tmp_path / "data")],
+                          {"IAMD_QUOTA_USERS_PER_ACCOUNT": str(USER_QUOTA)})
+    try:
+        clients = [server.client("iam") for _ in range(2)]
+        _race_one_name(clients)
+        _race_past_the_quota(clients)
+        for client in clients:
+            client.close()  # no keep-alive connection holds the workers' shutdown up
+    finally:
+        stop_server(server)
