@@ -120,3 +120,22 @@ def test_stop_ends_the_thread(pg: Database) -> None:
     listener.stop()
     assert time.monotonic() - started < 2.0
     assert not listener.connected
+
+
+def test_a_process_passes_over_its_own_notifications(pg: Database) -> None:
+    heard = Heard()
+    listener = ChangeListener(pg.url, pg.notify_channel or "", heard, poll_timeout=0.1, own_sender=pg.notify_sender)
+    listener.start()
+    other = Database(POSTGRES_URL, schema_name=pg.schema_name)  # another process's store
+    try:
+        assert heard.wait()
+        with pg.transaction() as unit:
+            unit.accounts.add("111122223333", None, NOW)
+        assert not heard.wait(0.5)
+        with other.transaction() as unit:
+            unit.accounts.add("444455556666", None, NOW)
+        assert heard.wait(1.0)
+        assert listener.notifications == 1
+    finally:
+        listener.stop()
+        other.dispose()

@@ -180,6 +180,7 @@ class Database:
         self.schema_name = schema_name
         # Where a commit that bumped the version announces it (PostgreSQL only).
         self.notify_channel: str | None = None
+        self.notify_sender = notifications.new_sender()
         try:
             self.dialect = sa.engine.make_url(url).get_backend_name()
         except sa.exc.ArgumentError as exc:
@@ -272,7 +273,7 @@ class Database:
             if changed:
                 connection.execute(_BUMP_STATE_VERSION)
                 if self.notify_channel is not None:
-                    notifications.notify(connection, self.notify_channel)
+                    notifications.notify(connection, self.notify_channel, self.notify_sender)
 
         if self._group_commit is not None:
             with self._group_commit.unit(finish) as connection:

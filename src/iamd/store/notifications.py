@@ -7,7 +7,7 @@ another node's change within milliseconds, instead of at its next poll of the ve
 
 ``ChangeListener`` is that session for one process: a daemon thread with a connection of
 its own, in autocommit, that runs ``LISTEN`` and calls ``on_change`` for every
-notification. If the connection drops (a restarted database, a terminated backend) it
+notification of another process. If the connection drops (a restarted database, a terminated backend) it
 reconnects with a growing delay, and calls ``on_change`` once it listens again, since
 notifications sent while it was away are lost. The version stays the truth: a
 notification only says "look now", so a lost one costs at most one poll interval.
@@ -18,6 +18,7 @@ SQLite has no such channel: processes sharing a SQLite file poll the version.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -30,7 +31,7 @@ log = logging.getLogger("iamd.store.notifications")
 # How the listener's session shows in pg_stat_activity.
 APPLICATION_NAME = "iamd state listener"
 
-_NOTIFY = sa.text("SELECT pg_notify(:channel, '')")
+_NOTIFY = sa.text("SELECT pg_notify(:channel, :sender)")
 
 # Reconnection delays grow from the first to the last, doubling.
 FIRST_RETRY_DELAY = 0.1
@@ -43,9 +44,15 @@ def channel_for(schema_name: str | None) -> str:
     return "iamd_state" if schema_name is None else f"iamd_state_{schema_name}"
 
 
-def notify(connection: Connection, channel: str) -> None:
+def new_sender() -> str:
+    """A name for the notifications of one ``Database`` (one process), so that its own
+    listener can pass over them: the process saw its own change already."""
+    return secrets.token_hex(8)
+
+
+def notify(connection: Connection, channel: str, sender: str) -> None:
     """Announce, at the commit of ``connection``'s transaction, that the state changed."""
-    connection.execute(_NOTIFY, {"channel": channel})
+    connection.execute(_NOTIFY, {"channel": channel, "sender": sender})
 
 
 def conninfo(url: str) -> str:
@@ -65,12 +72,15 @@ class ChangeListener:
         *,
         on_connected: Callable[[bool], None] | None = None,
         poll_timeout: float = 0.5,
+        own_sender: str | None = None,
     ) -> None:
+        """``own_sender``: the sender name of this process's own notifications, passed over."""
         self._conninfo = conninfo(url)
         self._channel = channel
         self._on_change = on_change
         self._on_connected = on_connected or (lambda _connected: None)
         self._poll_timeout = poll_timeout
+        self._own_sender = own_sender
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._connection: Any = None
@@ -94,18 +104,20 @@ class ChangeListener:
     def _run(self) -> None:
         delay = FIRST_RETRY_DELAY
         while not self._stop.is_set():
+            failure: Exception | None = None
             try:
                 self._listen()
-                delay = FIRST_RETRY_DELAY
             except Exception as exc:  # noqa: BLE001 - any failure means "reconnect"
-                if self._stop.is_set():
-                    break
-                log.warning("state change listener lost its connection (%s); retrying in %.1f s",
-                            " ".join(str(exc).split()), delay)
-                self._stop.wait(delay)
-                delay = min(delay * 2, LAST_RETRY_DELAY)
-            finally:
-                self._disconnected()
+                failure = exc
+            was_connected = self._disconnected()
+            if failure is None or self._stop.is_set():
+                continue
+            if was_connected:
+                delay = FIRST_RETRY_DELAY  # a connection that worked: retry soon
+            log.warning("state change listener lost its connection (%s); retrying in %.1f s",
+                        " ".join(str(failure).split()), delay)
+            self._stop.wait(delay)
+            delay = min(delay * 2, LAST_RETRY_DELAY)
 
     def _listen(self) -> None:
         import psycopg
@@ -126,16 +138,18 @@ class ChangeListener:
         self._on_change()
         while not self._stop.is_set():
             heard = False
-            for _notification in connection.notifies(timeout=self._poll_timeout):
-                self.notifications += 1
-                heard = True
-                break
+            for notification in connection.notifies(timeout=self._poll_timeout):
+                if notification.payload != self._own_sender:
+                    self.notifications += 1
+                    heard = True
+                    break
             if heard:
                 self._on_change()
             elif connection.closed or connection.broken:
                 raise ConnectionError("the connection is closed")
 
-    def _disconnected(self) -> None:
+    def _disconnected(self) -> bool:
+        """Close the connection; returns whether it had been listening."""
         connection, self._connection = self._connection, None
         was_connected, self.connected = self.connected, False
         if was_connected:
@@ -145,3 +159,4 @@ class ChangeListener:
                 connection.close()
             except Exception:  # noqa: BLE001, S110 - the connection is gone either way
                 pass
+        return was_connected
