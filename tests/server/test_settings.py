@@ -39,3 +39,11 @@ def test_overrides_ignore_none() -> None:
     settings = Settings.from_env({}).with_overrides(port=None, host="0.0.0.0")
     assert settings.host == "0.0.0.0"
     assert settings.port == Settings.port
+
+
+def test_state_poll_interval() -> None:
+    assert Settings.from_env({}).state_poll_interval is None
+    assert Settings.from_env({"IAMD_STATE_POLL_INTERVAL": "30"}).state_poll_interval == 30.0
+    for bad in ("soon", "-1", "4000"):
+        with pytest.raises(SettingsError, match="IAMD_STATE_POLL_INTERVAL"):
+            Settings.from_env({"IAMD_STATE_POLL_INTERVAL": bad})

@@ -108,3 +108,31 @@ def test_writes_bump_the_state_version_by_themselves(db: Database) -> None:
     with db.transaction() as unit:
         unit.access_keys.get("AKIAKEY")
     assert db.state_version() == version + 2
+
+
+def test_the_account_lock_makes_another_transaction_wait(db: Database) -> None:
+    """Quota checks count under this lock: on PostgreSQL a second transaction's lock waits
+    for the first to end; on SQLite the writers already take turns."""
+    import threading
+    import time
+
+    with db.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+    order: list[str] = []
+    locked = threading.Event()
+
+    def second() -> None:
+        locked.wait()
+        with db.transaction() as unit:
+            unit.accounts.lock("111122223333")
+            order.append("second")
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with db.transaction() as unit:
+        unit.accounts.lock("111122223333")
+        locked.set()
+        time.sleep(0.3)
+        order.append("first")
+    thread.join()
+    assert order == ["first", "second"]

@@ -33,6 +33,18 @@ def _port(text: str | None, default: int) -> int:
         raise SettingsError(f"IAMD_PORT `{text}` must be a number.") from None
 
 
+def _seconds(name: str, text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingsError(f"{name} `{text}` must be a number of seconds.") from None
+    if not 0 <= value <= 3600:
+        raise SettingsError(f"{name} `{text}` must be from 0 to 3600 seconds.")
+    return value
+
+
 def _quotas(environ: Mapping[str, str]) -> Quotas:
     try:
         return Quotas.from_env(environ)
@@ -63,6 +75,10 @@ class Settings:
     audit: bool = True
     # JWK sets of OpenID Connect issuers for offline use (AssumeRoleWithWebIdentity).
     oidc_jwks_file: Path | None = None
+    # How often each process reads the store's state version to see other processes'
+    # changes (IAMD_STATE_POLL_INTERVAL, seconds). Unset: every 0.5 s, or on PostgreSQL
+    # every 5 s while its LISTEN/NOTIFY listener is connected (changes arrive by NOTIFY).
+    state_poll_interval: float | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -88,6 +104,7 @@ class Settings:
             quotas=_quotas(environ),
             audit=(get("IAMD_AUDIT") or "on").lower() not in ("off", "0", "false", "no"),
             oidc_jwks_file=Path(value) if (value := get("IAMD_OIDC_JWKS_FILE")) else None,
+            state_poll_interval=_seconds("IAMD_STATE_POLL_INTERVAL", get("IAMD_STATE_POLL_INTERVAL")),
         )
         settings.check()
         return settings

@@ -29,8 +29,9 @@ from iamd.services.federation import jwks
 from iamd.services.master_key import MasterKeyMismatch, confirm_master_key
 from iamd.services.quotas import Quotas
 from iamd.services.runtime import Runtime
-from iamd.services.state_watch import StateWatcher
+from iamd.services.state_watch import LISTENING_POLL_INTERVAL, POLL_INTERVAL, StateWatcher
 from iamd.store import Database, StoreError, sqlite_url
+from iamd.store.notifications import ChangeListener
 
 KEY_FILE = "master.key"
 SQLITE_FILE = "iamd.sqlite3"
@@ -178,10 +179,14 @@ class ServerState:
     # Loads a rotated master.key into the box (key-file delivery only).
     key_watcher: KeyFileWatcher | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    # PostgreSQL only: hears other processes' changes (LISTEN/NOTIFY) for the caches.
+    listener: ChangeListener | None = None
 
     def close(self) -> None:
         if self.key_watcher is not None:
             self.key_watcher.stop()
+        if self.listener is not None:
+            self.listener.stop()
         # Everything the audit writer still holds is written before the store closes.
         self.audit.close()
         if self.settings.ephemeral and self.db.schema_name:
@@ -213,7 +218,7 @@ def open_state(
     for service in JSON_API_VERSIONS:
         load_json_service(service)
     created = bootstrap_default(db, box, runtime, settings)
-    watcher = StateWatcher(db)
+    watcher, listener = watch_state(db, settings)
     state = ServerState(
         settings=settings,
         db=db,
@@ -224,6 +229,7 @@ def open_state(
         quotas=settings.quotas,
         data_dir=opened.data_dir,
         temporary_dir=opened.temporary_dir,
+        listener=listener,
     )
     if audit:
         state.audit = AuditWriter(db, runtime.random_bytes, service_model)
@@ -232,6 +238,24 @@ def open_state(
         state.key_watcher = KeyFileWatcher(box, opened.data_dir)
         state.key_watcher.start()
     return state, created
+
+
+def watch_state(db: Database, settings: Settings) -> tuple[StateWatcher, ChangeListener | None]:
+    """The watcher the caches consult and, on PostgreSQL, the started listener that
+    tells it of other processes' changes as they commit."""
+    configured = settings.state_poll_interval
+    if db.notify_channel is None:
+        return StateWatcher(db, POLL_INTERVAL if configured is None else configured), None
+    watcher = StateWatcher(
+        db,
+        POLL_INTERVAL if configured is None else configured,
+        listening_poll_interval=LISTENING_POLL_INTERVAL if configured is None else configured,
+    )
+    listener = ChangeListener(
+        db.url, db.notify_channel, watcher.invalidate, on_connected=watcher.listening, own_sender=db.notify_sender
+    )
+    listener.start()
+    return watcher, listener
 
 
 def bootstrap_default(
@@ -270,6 +294,17 @@ def watch_metrics(state: ServerState) -> None:
 
     metrics.sampled("iamd_cache_requests_total", "counter",
                     "Lookups in the access-key and caller-policy caches, by result.", cache_requests)
+    listener = state.listener
+    if listener is not None:
+        metrics.sampled("iamd_state_listener_connected", "gauge",
+                        "Whether the LISTEN/NOTIFY connection for cache invalidation is up.",
+                        lambda: [((), float(listener.connected))])
+        metrics.sampled("iamd_state_notifications_total", "counter",
+                        "State change notifications received from other processes (NOTIFY).",
+                        lambda: [((), listener.notifications)])
+        metrics.sampled("iamd_state_listener_connects_total", "counter",
+                        "Connections made by the state change listener (1 plus reconnections).",
+                        lambda: [((), listener.connects)])
     metrics.sampled("iamd_audit_queue_depth", "gauge", "Audit events waiting to be written.",
                     lambda: [((), state.audit.pending())])
     metrics.sampled("iamd_audit_events_written_total", "counter", "Audit events written to the store.",

@@ -2,12 +2,19 @@
 
 Set ``IAMD_QUOTA_<NAME>`` (for example ``IAMD_QUOTA_USERS_PER_ACCOUNT=10``) to change one.
 Exceeding a quota answers ``LimitExceeded`` (HTTP 409) as AWS does.
+
+A quota is checked by counting, then inserting. Two transactions of different processes
+(nodes on one PostgreSQL database) could both count room for one more and both insert, so
+every count against a quota goes through ``quota_reached`` or ``hold_quotas``: the count
+runs after taking the account's quota lock, which the transaction holds until it ends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
+
+from iamd.store import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -48,3 +55,16 @@ class Quotas:
                     raise ValueError(f"IAMD_QUOTA_{field.name.upper()} must not be negative")
                 overrides[field.name] = value
         return replace(cls(), **overrides)
+
+
+def hold_quotas(unit: UnitOfWork, account_id: str) -> None:
+    """Take the account's quota lock: until ``unit`` ends, no other transaction counts
+    against a quota of this account or of one of its entities."""
+    unit.accounts.lock(account_id)
+
+
+def quota_reached(unit: UnitOfWork, account_id: str, limit: int, used: Callable[[], int]) -> bool:
+    """Whether ``used()`` (what the account, or one of its entities, holds of a quota) has
+    reached ``limit``, counted under the account's quota lock."""
+    hold_quotas(unit, account_id)
+    return used() >= limit

@@ -25,6 +25,14 @@ class AccountRepository(Repository):
             t.update().where(t.c.id == account_id).values(root_password_hash=password_hash)
         )
 
+    def lock(self, account_id: str) -> None:
+        """Hold the account's row until the transaction ends, so that another transaction
+        asking for it waits (PostgreSQL: ``FOR NO KEY UPDATE``, which rows inserted with a
+        foreign key to the account do not wait for). SQLite needs no row lock: a writing
+        transaction there holds the whole database from its start (``BEGIN IMMEDIATE``)."""
+        t = schema.accounts
+        self.connection.execute(sa.select(t.c.id).where(t.c.id == account_id).with_for_update(key_share=True))
+
     def get(self, account_id: str) -> AccountRecord | None:
         row = self.connection.execute(_BY_ID, {"id": account_id}).mappings().first()
         return _account(row) if row else None

@@ -25,7 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
-from iamd.store import schema
+from iamd.store import notifications, schema
 from iamd.store.access_keys import AccessKeyRepository
 from iamd.store.accounts import AccountRepository
 from iamd.store.aliases import AliasRepository
@@ -268,6 +268,9 @@ class Database:
         self._modified: dict[str, int] = {}
         self._counting = threading.Lock()
         self.schema_name = schema_name
+        # Where a commit that bumped the version announces it (PostgreSQL only).
+        self.notify_channel: str | None = None
+        self.notify_sender = notifications.new_sender()
         try:
             self.dialect = sa.engine.make_url(url).get_backend_name()
         except sa.exc.ArgumentError as exc:
@@ -281,6 +284,8 @@ class Database:
             kwargs["pool_pre_ping"] = True
             if schema_name is not None:
                 kwargs["connect_args"] = {"options": f"-csearch_path={schema_name}"}
+            if self.dialect == "postgresql":
+                self.notify_channel = notifications.channel_for(schema_name)
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 20
         try:
@@ -356,7 +361,9 @@ class Database:
 
         def finish(connection: Connection) -> None:
             changes.update(connection.info.pop(_WRITES, ()))
-            if changes:
+            if changes and self.notify_channel is not None:
+                notifications.bump_and_notify(connection, self.notify_channel, self.notify_sender)
+            elif changes:
                 connection.execute(_BUMP_STATE_VERSION)
 
         if self._group_commit is not None:

@@ -19,6 +19,7 @@ from iamd.protocol.errors import EntityAlreadyExists, InvalidInput, NoSuchEntity
 from iamd.services.iam import tagging
 from iamd.services.iam.common import quota_exceeded
 from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.quotas import hold_quotas, quota_reached
 from iamd.store import DuplicateKey, UnitOfWork
 from iamd.store.identity_providers import IdentityProviderRepository, OidcProviderRecord
 
@@ -87,7 +88,7 @@ def create_open_id_connect_provider(context: OperationContext, params: Params) -
     arn = provider_arn(caller.partition, caller.account_id, url)
     with context.db.transaction() as unit:
         repo = _repo(unit)
-        if len(repo.list_oidc(caller.account_id)) >= PROVIDERS_PER_ACCOUNT:
+        if quota_reached(unit, caller.account_id, PROVIDERS_PER_ACCOUNT, lambda: len(repo.list_oidc(caller.account_id))):
             raise quota_exceeded("OpenIdConnectProvidersPerAccount", PROVIDERS_PER_ACCOUNT)
         try:
             repo.add_oidc(OidcProviderRecord(arn, caller.account_id, url, client_ids, thumbprints,
@@ -139,6 +140,7 @@ def delete_open_id_connect_provider(context: OperationContext, params: Params) -
 @operation("iam", "AddClientIDToOpenIDConnectProvider")
 def add_client_id(context: OperationContext, params: Params) -> Output:
     with context.db.transaction() as unit:
+        hold_quotas(unit, context.caller.account_id)
         record = _get(unit, context, params["OpenIDConnectProviderArn"])
         if params["ClientID"] not in record.client_ids:
             client_ids = _client_ids([*record.client_ids, params["ClientID"]])

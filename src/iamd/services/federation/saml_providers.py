@@ -21,6 +21,7 @@ from iamd.services.federation.saml_xml import SamlXmlError, read_metadata
 from iamd.services.iam import tagging
 from iamd.services.iam.common import quota_exceeded
 from iamd.services.operations import OperationContext, Output, Params, operation
+from iamd.services.quotas import hold_quotas, quota_reached
 from iamd.store import DuplicateKey, UnitOfWork
 from iamd.store.identity_providers import (
     IdentityProviderRepository,
@@ -111,7 +112,7 @@ def create_saml_provider(context: OperationContext, params: Params) -> Output:
     )
     with context.db.transaction() as unit:
         repo = _repo(unit)
-        if len(repo.list_saml(caller.account_id)) >= PROVIDERS_PER_ACCOUNT:
+        if quota_reached(unit, caller.account_id, PROVIDERS_PER_ACCOUNT, lambda: len(repo.list_saml(caller.account_id))):
             raise quota_exceeded("SAMLProvidersPerAccount", PROVIDERS_PER_ACCOUNT)
         try:
             repo.add_saml(record)
@@ -151,6 +152,7 @@ def update_saml_provider(context: OperationContext, params: Params) -> Output:
     metadata = _check_metadata(document) if document is not None else None
     mode = _mode(params.get("AssertionEncryptionMode"))
     with context.db.transaction() as unit:
+        hold_quotas(unit, context.caller.account_id)
         record = _get(unit, context, params["SAMLProviderArn"])
         keys = list(record.private_keys)
         if params.get("RemovePrivateKey"):

@@ -19,6 +19,7 @@ from iamd.services.iam.common import quota_exceeded
 from iamd.services.iam.users import target_user
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page_sorted
+from iamd.services.quotas import quota_reached
 from iamd.store import AccessKeyRecord, Database, DuplicateKey, UnitOfWork, UserRecord
 
 # How often the same key used from the same region and service is written again: AWS
@@ -62,7 +63,8 @@ def create_access_key(context: OperationContext, params: Params) -> Output:
         user = target_user(context, unit, params.get("UserName"))
         owner = user.id if user is not None else None
         limit = context.quotas.access_keys_per_user
-        if unit.access_keys.count_for(context.caller.account_id, owner) >= limit:
+        account_id = context.caller.account_id
+        if quota_reached(unit, account_id, limit, lambda: unit.access_keys.count_for(account_id, owner)):
             raise quota_exceeded("AccessKeysPerUser", limit)
         secret = identifiers.secret_access_key(context.runtime.random_bytes)
         while True:

@@ -24,6 +24,7 @@ from iamd.services.policy_sources import (
     require_policy,
     resolve_policy,
 )
+from iamd.services.quotas import quota_reached
 from iamd.store import UnitOfWork
 from iamd.store.attachments import EntityRef
 
@@ -68,7 +69,8 @@ def _attach(context: OperationContext, params: Params, kind: str) -> Output:
         if unit.attachments.is_attached(kind, entity.id, ref.arn):
             return None
         limit = _quota(context, kind)
-        if unit.attachments.count_for_entity(kind, entity.id) >= limit:
+        account_id = context.caller.account_id
+        if quota_reached(unit, account_id, limit, lambda: unit.attachments.count_for_entity(kind, entity.id)):
             raise LimitExceeded(f"Cannot exceed quota for {_QUOTA_NAME[kind]}: {limit}")
         unit.attachments.attach(context.caller.account_id, kind, entity.id, ref.arn, context.runtime.now())
     return None

@@ -10,6 +10,7 @@ from iamd.services.iam.common import quota_exceeded
 from iamd.services.iam.users import find_user, user_shape
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
+from iamd.services.quotas import quota_reached
 from iamd.store import DuplicateKey, UnitOfWork
 from iamd.store.groups import GroupRecord
 
@@ -47,7 +48,7 @@ def create_group(context: OperationContext, params: Params) -> Output:
         if unit.groups.get_by_name(account_id, name) is not None:
             raise common.already_exists("group", name)
         limit = context.quotas.groups_per_account
-        if unit.groups.count(account_id) >= limit:
+        if quota_reached(unit, account_id, limit, lambda: unit.groups.count(account_id)):
             raise quota_exceeded("GroupsPerAccount", limit)
         group = GroupRecord(
             id=identifiers.unique_id("group", context.runtime.random_bytes),
@@ -134,7 +135,7 @@ def add_user_to_group(context: OperationContext, params: Params) -> Output:
         if unit.groups.is_member(group.id, user.id):
             return None  # AWS accepts adding a member again and changes nothing.
         limit = context.quotas.groups_per_user
-        if unit.groups.count_for_user(user.id) >= limit:
+        if quota_reached(unit, user.account_id, limit, lambda: unit.groups.count_for_user(user.id)):
             raise quota_exceeded("GroupsPerUser", limit)
         unit.groups.add_member(group.id, user.id, context.runtime.now())
     return None

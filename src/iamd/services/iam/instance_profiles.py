@@ -14,6 +14,7 @@ from iamd.services import arns, identifiers
 from iamd.services.iam import common, roles, tagging
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
+from iamd.services.quotas import hold_quotas, quota_reached
 from iamd.store import DuplicateKey, UnitOfWork
 from iamd.store.instance_profiles import InstanceProfileRecord
 
@@ -70,7 +71,7 @@ def create_instance_profile(context: OperationContext, params: Params) -> Output
         if unit.instance_profiles.get_by_name(account_id, name) is not None:
             raise _taken(name)
         limit = context.quotas.instance_profiles_per_account
-        if unit.instance_profiles.count(account_id) >= limit:
+        if quota_reached(unit, account_id, limit, lambda: unit.instance_profiles.count(account_id)):
             raise LimitExceeded(f"Cannot exceed quota for InstanceProfilesPerAccount: {limit}")
         profile = InstanceProfileRecord(
             id=identifiers.unique_id("instance-profile", context.runtime.random_bytes),
@@ -137,6 +138,7 @@ def add_role_to_instance_profile(context: OperationContext, params: Params) -> O
     with context.db.transaction() as unit:
         profile = _get_profile(context, unit, params["InstanceProfileName"])
         role = roles.get_role(context, unit, params["RoleName"])
+        hold_quotas(unit, profile.account_id)
         held = unit.instance_profiles.role_ids([profile.id])[profile.id]
         limit = context.quotas.roles_per_instance_profile
         quota = LimitExceeded(f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {limit}")

@@ -31,6 +31,7 @@ from iamd.services.policy_sources import (
     require_customer_policy,
     require_policy,
 )
+from iamd.services.quotas import quota_reached
 from iamd.store import DuplicateKey, UnitOfWork
 from iamd.store.policies import ManagedPolicyRecord
 
@@ -135,7 +136,7 @@ def create_policy(context: OperationContext, params: Params) -> Output:
         updated_at=now,
     )
     with context.db.transaction() as unit:
-        if unit.policies.count(account_id) >= context.quotas.policies_per_account:
+        if quota_reached(unit, account_id, context.quotas.policies_per_account, lambda: unit.policies.count(account_id)):
             raise LimitExceeded(f"Cannot exceed quota for PoliciesPerAccount: {context.quotas.policies_per_account}")
         try:
             unit.policies.add(record, document)

@@ -40,6 +40,7 @@ from iamd.services.iam import common, tagging
 from iamd.services.iam.users import NON_USER_MESSAGE, find_user, user_shape
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
+from iamd.services.quotas import quota_reached
 from iamd.store import DuplicateKey, UnitOfWork, UserRecord
 from iamd.store.mfa import MfaDeviceRecord
 
@@ -269,7 +270,8 @@ def enable_mfa_device(context: OperationContext, params: Params) -> Output:
         if device.assigned:
             raise EntityAlreadyExists(IN_USE)
         limit = context.quotas.mfa_devices_per_user
-        if unit.mfa.count_assigned(context.caller.account_id, user_id) >= limit:
+        account_id = context.caller.account_id
+        if quota_reached(unit, account_id, limit, lambda: unit.mfa.count_assigned(account_id, user_id)):
             raise common.quota_exceeded("MFADevicesPerUser", limit)
         step = _check_pair(context, device, params, now, ENABLE_WINDOW)
         if not unit.mfa.assign(device.serial_number, user_id, now, step):

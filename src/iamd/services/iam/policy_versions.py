@@ -19,6 +19,7 @@ from iamd.services.policy_sources import (
     require_customer_policy,
     require_policy,
 )
+from iamd.services.quotas import quota_reached
 from iamd.store import UnitOfWork
 from iamd.store.policies import PolicyVersionRecord
 
@@ -58,7 +59,7 @@ def create_policy_version(context: OperationContext, params: Params) -> Output:
         record = require_customer_policy(unit, context, params["PolicyArn"], "CreatePolicyVersion")
         check_managed_document(context, document)
         limit = context.quotas.versions_per_policy
-        if len(unit.policies.versions(record.id)) >= limit:
+        if quota_reached(unit, record.account_id, limit, lambda: len(unit.policies.versions(record.id))):
             raise LimitExceeded(
                 f"A managed policy can have up to {limit} versions. Before you create a new version, you must delete "
                 "an existing version."

@@ -25,6 +25,7 @@ from iamd.services import arns, identifiers, policy_sources, trust_principals
 from iamd.services.iam import common, documents, tagging
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
+from iamd.services.quotas import quota_reached
 from iamd.store import DuplicateKey, UnitOfWork
 from iamd.store.roles import RoleRecord
 
@@ -178,7 +179,7 @@ def add_role(
     if unit.roles.get_by_name(role.account_id, role.name) is not None:
         raise taken
     limit = context.quotas.roles_per_account
-    if unit.roles.count(role.account_id) >= limit:
+    if quota_reached(unit, role.account_id, limit, lambda: unit.roles.count(role.account_id)):
         raise LimitExceeded(f"Cannot exceed quota for RolesPerAccount: {limit}")
     try:
         unit.roles.add(role)

@@ -22,6 +22,7 @@ from iamd.services.iam import tagging
 from iamd.services.iam.common import no_such_entity, paged, quota_exceeded
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
+from iamd.services.quotas import quota_reached
 from iamd.store import DuplicateKey, UnitOfWork
 from iamd.store.server_certificates import ServerCertificateRecord
 
@@ -152,7 +153,7 @@ def upload_server_certificate(context: OperationContext, params: Params) -> Outp
         if unit.server_certificates.get_by_name(record.account_id, name) is not None:
             raise _already_exists(name)
         limit = context.quotas.server_certificates_per_account
-        if unit.server_certificates.count(record.account_id) >= limit:
+        if quota_reached(unit, record.account_id, limit, lambda: unit.server_certificates.count(record.account_id)):
             raise quota_exceeded("ServerCertificatesPerAccount", limit)
         try:
             unit.server_certificates.add(record)

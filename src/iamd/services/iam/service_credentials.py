@@ -19,6 +19,7 @@ from iamd.services.iam.users import find_user, target_user
 from iamd.services.identifiers import unique_id
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page_sorted
+from iamd.services.quotas import quota_reached
 from iamd.store import DuplicateKey, UnitOfWork, UserRecord
 from iamd.store.credentials import ServiceCredentialRecord
 
@@ -105,7 +106,8 @@ def create_service_specific_credential(context: OperationContext, params: Params
     with context.db.transaction() as unit:
         user = find_user(context, unit, params["UserName"])
         limit = context.quotas.service_specific_credentials_per_user_per_service
-        if len(unit.credentials.service_credentials(user.account_id, user.id, service)) >= limit:
+        used = lambda: len(unit.credentials.service_credentials(user.account_id, user.id, service))
+        if quota_reached(unit, user.account_id, limit, used):
             raise quota_exceeded("ServiceSpecificCredentialsPerUserPerService", limit)
         if service in API_KEY_SERVICES:
             public_name = f"{user.name}+{now:%Y%m%d%H%M%S}-at-{user.account_id}"

@@ -24,6 +24,7 @@ from iamd.services.iam.users import target_user
 from iamd.services.identifiers import RandomBytes
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page_sorted
+from iamd.services.quotas import hold_quotas
 from iamd.store import DuplicateKey, UserRecord
 from iamd.store.credentials import SigningCertificateRecord
 
@@ -85,6 +86,7 @@ def upload_signing_certificate(context: OperationContext, params: Params) -> Out
     with context.db.transaction() as unit:
         user = target_user(context, unit, params.get("UserName"))
         owner = user.id if user is not None else None
+        hold_quotas(unit, context.caller.account_id)
         for other in unit.credentials.account_certificates(context.caller.account_id):
             if _identity(other.body) == identity:
                 raise DuplicateCertificate(DUPLICATE_MESSAGE)

@@ -29,6 +29,7 @@ from iamd.services.iam.common import quota_exceeded
 from iamd.services.iam.users import find_user, target_user
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page_sorted
+from iamd.services.quotas import hold_quotas
 from iamd.store import DuplicateKey, UserRecord
 from iamd.store.credentials import SSHPublicKeyRecord
 
@@ -111,6 +112,7 @@ def upload_ssh_public_key(context: OperationContext, params: Params) -> Output:
         user = find_user(context, unit, params["UserName"])
         key = parse_public_key(body)
         print_ = fingerprint(key)
+        hold_quotas(unit, user.account_id)
         existing = unit.credentials.ssh_keys(user.id)
         if any(k.fingerprint == print_ for k in existing):
             raise DuplicateSSHPublicKey(DUPLICATE_MESSAGE)

@@ -15,6 +15,7 @@ from typing import Any
 from iamd.protocol.errors import InvalidInput, LimitExceeded
 from iamd.services.operations import OperationContext
 from iamd.services.paging import page
+from iamd.services.quotas import hold_quotas
 from iamd.store import UnitOfWork
 
 _ALLOWED = re.compile(r"[\w\s.:/=+\-@]*", re.UNICODE)
@@ -53,6 +54,7 @@ def tag(
 ) -> None:
     """Add or overwrite tags, keeping the entity within its tag quota."""
     pairs = validate(tags)
+    hold_quotas(unit, context.caller.account_id)
     existing = {key.lower() for key, _ in unit.tags.list(kind, entity_id)}
     total = len(existing | {key.lower() for key, _ in pairs})
     if total > context.quotas.tags_per_entity:

@@ -10,6 +10,7 @@ from iamd.services import arns, identifiers, policy_sources
 from iamd.services.iam import common, tagging
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
+from iamd.services.quotas import quota_reached
 from iamd.store import DuplicateKey, UnitOfWork, UserRecord
 
 # A managed policy ARN: customer managed (12-digit account) or AWS managed.
@@ -109,7 +110,7 @@ def create_user(context: OperationContext, params: Params) -> Output:
             raise common.already_exists("user", name)
         boundary = _boundary_arn(context, unit, params["PermissionsBoundary"]) if "PermissionsBoundary" in params else None
         limit = context.quotas.users_per_account
-        if unit.users.count(account_id) >= limit:
+        if quota_reached(unit, account_id, limit, lambda: unit.users.count(account_id)):
             raise common.quota_exceeded("UsersPerAccount", limit)
         user = UserRecord(
             id=identifiers.unique_id("user", context.runtime.random_bytes),

@@ -1,0 +1,141 @@
+"""LISTEN/NOTIFY: a commit that changed cached state is announced, and the listener hears it."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from iamd.store import Database, sqlite_url
+from iamd.store.notifications import ChangeListener, channel_for, conninfo
+from tests.conftest import POSTGRES_URL, require_postgres
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest.fixture
+def pg() -> Iterator[Database]:
+    """A migrated, empty PostgreSQL store in a schema of its own (LISTEN/NOTIFY is
+    PostgreSQL's; processes sharing a SQLite file poll the version)."""
+    require_postgres()
+    database = Database(POSTGRES_URL, schema_name="iamd_test_" + uuid.uuid4().hex[:12])
+    database.create_schema()
+    database.migrate()
+    yield database
+    database.drop_schema()
+    database.dispose()
+
+
+class Heard:
+    def __init__(self) -> None:
+        self.count = 0
+        self.event = threading.Event()
+
+    def __call__(self) -> None:
+        self.count += 1
+        self.event.set()
+
+    def wait(self, timeout: float = 5.0) -> bool:
+        found = self.event.wait(timeout)
+        self.event.clear()
+        return found
+
+
+@pytest.fixture
+def listening(pg: Database) -> Iterator[tuple[ChangeListener, Heard]]:
+    assert pg.notify_channel == channel_for(pg.schema_name)
+    heard = Heard()
+    listener = ChangeListener(pg.url, pg.notify_channel, heard, poll_timeout=0.1)
+    listener.start()
+    assert heard.wait(), "the listener announces a change when it first listens"
+    yield listener, heard
+    listener.stop()
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.01)
+    return check()
+
+
+def test_sqlite_stores_have_no_channel(tmp_path: Path) -> None:
+    database = Database(sqlite_url(tmp_path))
+    assert database.notify_channel is None
+    database.dispose()
+
+
+def test_a_commit_that_changed_state_is_heard(listening: tuple[ChangeListener, Heard], pg: Database) -> None:
+    listener, heard = listening
+    with pg.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+    started = time.monotonic()
+    assert heard.wait()
+    assert time.monotonic() - started < 1.0
+    assert listener.notifications == 1
+
+
+def test_nothing_is_announced_before_commit_or_after_rollback(
+    listening: tuple[ChangeListener, Heard], pg: Database
+) -> None:
+    listener, heard = listening
+    with pytest.raises(RuntimeError), pg.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+        raise RuntimeError("boom")
+    with pg.transaction():
+        pass  # a unit that writes nothing cached bumps nothing, announces nothing
+    assert not heard.wait(0.5)
+    assert listener.notifications == 0
+
+
+def test_the_listener_reconnects_after_its_backend_is_terminated(
+    listening: tuple[ChangeListener, Heard], pg: Database
+) -> None:
+    listener, heard = listening
+    assert listener.connects == 1 and listener.backend_pid is not None
+    with psycopg.connect(conninfo(POSTGRES_URL), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (listener.backend_pid,))
+    # Reconnected, it announces a change: whatever happened meanwhile went unheard.
+    assert heard.wait()
+    assert wait_until(lambda: listener.connected and listener.connects == 2)
+    with pg.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+    assert heard.wait(1.0)
+    assert listener.notifications == 1
+
+
+def test_stop_ends_the_thread(pg: Database) -> None:
+    listener = ChangeListener(pg.url, "iamd_state_unused", lambda: None, poll_timeout=0.1)
+    listener.start()
+    assert wait_until(lambda: listener.connected)
+    started = time.monotonic()
+    listener.stop()
+    assert time.monotonic() - started < 2.0
+    assert not listener.connected
+
+
+def test_a_process_passes_over_its_own_notifications(pg: Database) -> None:
+    heard = Heard()
+    listener = ChangeListener(pg.url, pg.notify_channel or "", heard, poll_timeout=0.1, own_sender=pg.notify_sender)
+    listener.start()
+    other = Database(POSTGRES_URL, schema_name=pg.schema_name)  # another process's store
+    try:
+        assert heard.wait()
+        with pg.transaction() as unit:
+            unit.accounts.add("111122223333", None, NOW)
+        assert not heard.wait(0.5)
+        with other.transaction() as unit:
+            unit.accounts.add("444455556666", None, NOW)
+        assert heard.wait(1.0)
+        assert listener.notifications == 1
+    finally:
+        listener.stop()
+        other.dispose()
