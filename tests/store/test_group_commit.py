@@ -119,3 +119,14 @@ def test_processes_sharing_a_file_take_turns_on_a_lock_file(sqlite_db: Database,
         assert (tmp_path / "iamd.sqlite3-writer.lock").exists()
     finally:
         other.dispose()
+
+
+def test_a_failing_first_unit_of_a_batch_is_rolled_back_whole(sqlite_db: Database) -> None:
+    with sqlite_db.transaction() as unit:
+        unit.users.add(_user(1))
+    with pytest.raises(RuntimeError), sqlite_db.transaction() as unit:
+        unit.users.add(_user(2))
+        raise RuntimeError("refused")
+    with sqlite_db.transaction() as unit:
+        unit.users.add(_user(3))
+    assert _names(sqlite_db) == {"user1", "user3"}

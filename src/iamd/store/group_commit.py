@@ -84,7 +84,11 @@ class GroupCommit:
                         self._process_lock.release()
                     raise
                 batch = self._batch = _Batch(connection)
-            savepoint = batch.connection.begin_nested()
+                # The first unit of a batch needs no savepoint: if it fails, the whole
+                # transaction holds only its work and is rolled back.
+                savepoint = None
+            else:
+                savepoint = batch.connection.begin_nested()
         except BaseException:
             self._finish_batch_if_last(batch)
             raise
@@ -96,11 +100,15 @@ class GroupCommit:
             failed = exc
         if failed is None:
             try:
-                savepoint.commit()
+                if savepoint is not None:
+                    savepoint.commit()
                 self.units += 1
             except BaseException as exc:  # noqa: BLE001 - re-raised below
                 failed = exc
         if failed is not None:
+            if savepoint is None:
+                self._discard(batch)
+                raise failed
             try:
                 if savepoint.is_active:
                     savepoint.rollback()
@@ -143,6 +151,20 @@ class GroupCommit:
                 batch.committed.set()
             return True
         finally:
+            self._writer.release()
+
+    def _discard(self, batch: _Batch) -> None:
+        """Roll back a batch that holds only the failed first unit's work, and close it."""
+        self._batch = None
+        try:
+            batch.connection.rollback()
+        except BaseException:  # noqa: BLE001 - the unit's own error is what is reported
+            batch.connection.invalidate()
+        finally:
+            batch.connection.close()
+            if self._process_lock is not None:
+                self._process_lock.release()
+            batch.committed.set()
             self._writer.release()
 
     def _abandon(self, batch: _Batch, error: BaseException) -> None:
