@@ -137,12 +137,16 @@ class Authorizer:
         spec = ACTIONS.get((service, operation))
         if spec is None:
             raise AccessDenied(f"No authorization rule is defined for {service}:{operation}.")
+        if caller.is_root:
+            # The root user's identity permissions cannot be restricted: nothing needs
+            # looking up, but a spelling that names nothing (another partition's ARN) is
+            # refused as malformed, for the root user as for anyone.
+            self.target(None, caller, spec, params)
+            return
         with self._db.reading() as unit:
-            # Every request is resolved first, the root user's too: what a parameter names
-            # becomes the stored entity's ARN, or the request is refused as malformed.
+            # Every request is resolved first: what a parameter names becomes the stored
+            # entity's ARN, or the request is refused as malformed.
             target = self.target(unit, caller, spec, params)
-            if caller.is_root:
-                return  # The root user's identity permissions cannot be restricted.
             if _password_self_service(unit, caller, operation, target):
                 return
             if operation == "GetDelegationRequest" and _owns_delegation_request(unit, caller, params):
@@ -237,8 +241,8 @@ class Authorizer:
 
     # -- the resource's side --------------------------------------------------------
 
-    def target(self, unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: Params) -> Target:
-        target = resolve_target(unit, caller, spec, params, with_tags=not caller.is_root)
+    def target(self, unit: UnitOfWork | None, caller: Caller, spec: ActionSpec, params: Params) -> Target:
+        target = resolve_target(unit, caller, spec, params)
         if "iam:PolicyARN" in spec.keys and params.get("PolicyArn"):
             target = replace(target, policy_arn=canonical_policy_arn(unit, caller, str(params["PolicyArn"])))
         return target
@@ -291,11 +295,10 @@ def _named(name: str, document: str, kind: str) -> policy.Policy:
 _ARN_KINDS = {"user", "group", "role", "instance-profile", "server-certificate"}
 
 
-def resolve_target(
-    unit: UnitOfWork, caller: Caller, spec: ActionSpec, params: Params, *, with_tags: bool = True
-) -> Target:
-    """The resource a request names, as stored; ``with_tags=False`` leaves out the resource
-    tags (the root user's requests are not decided by policies that could read them)."""
+def resolve_target(unit: UnitOfWork | None, caller: Caller, spec: ActionSpec, params: Params) -> Target:
+    """The resource a request names, as stored. Without a ``unit`` nothing is looked up:
+    only what the request's spelling alone refuses is checked (an ARN of another
+    partition), for the root user, whom no policy restricts."""
     account = caller.account_id
     partition = caller.partition
     kind = spec.resource_type
@@ -319,12 +322,12 @@ def resolve_target(
         if spec.path_param is not None:
             path = params.get(spec.path_param) or "/"
             return Target(arns.iam_arn(partition, account, kind, path, name), account, {})
-        info = unit.lookup.by_name(account, kind, name)
-        if info is None:
+        info = unit.lookup.by_name(account, kind, name) if unit is not None else None
+        if unit is None or info is None:
             return Target(arns.iam_arn(partition, account, kind, "/", name), account, {})
         # Names are unique whatever their case: the ARN is the stored entity's, never the
         # request's spelling, so a Deny on `user/victim` also stops `UserName=VICTIM`.
-        tags = dict(unit.tags.list(kind, info.id)) if with_tags else {}
+        tags = dict(unit.tags.list(kind, info.id))
         return Target(
             arns.iam_arn(partition, account, kind, info.path, info.name), account, tags,
             info.permissions_boundary_arn,
@@ -336,14 +339,14 @@ def resolve_target(
         if not value:
             return Target("*", account, {})
         arn = canonical_policy_arn(unit, caller, str(value))
-        ref = resolve_policy(unit, account, arn)
+        ref = resolve_policy(unit, account, arn) if unit is not None else None
         owner = arn.split(":")[4] if arn.count(":") >= 5 else account
         tags = (dict(unit.tags.list("policy", ref.policy_id))
-                if with_tags and ref and not ref.aws_managed else {})
+                if unit is not None and ref and not ref.aws_managed else {})
         return Target(arn, owner or account, tags)
     if kind in ("saml-provider", "oidc-provider") and value and str(value).startswith("arn:"):
         arn = _in_own_partition(str(value), partition)
-        tags = dict(unit.tags.list(kind, arn)) if with_tags else {}
+        tags = dict(unit.tags.list(kind, arn)) if unit is not None else {}
         return Target(arn, arn.split(":")[4] or account, tags)
     if kind == "oidc-provider" and value:
         url = str(value).removeprefix("https://").rstrip("/")
@@ -361,10 +364,13 @@ def resolve_target(
     return Target("*", account, {})
 
 
-def canonical_policy_arn(unit: UnitOfWork, caller: Caller, arn: str) -> str:
+def canonical_policy_arn(unit: UnitOfWork | None, caller: Caller, arn: str) -> str:
     """A managed policy's ARN as stored (its name's case) in the caller's partition; an ARN
-    of another partition is refused, one that names no policy is kept as given."""
+    of another partition is refused, one that names no policy (or, without a ``unit``,
+    any) is kept as given."""
     arn = _in_own_partition(arn, caller.partition)
+    if unit is None:
+        return arn
     ref = resolve_policy(unit, caller.account_id, arn)
     return arn if ref is None else f"arn:{caller.partition}:" + ref.arn.split(":", 2)[2]
 

@@ -12,6 +12,8 @@ from iamd.store.base import Repository
 from iamd.store.records import AccountRecord
 
 _BY_ID = sa.select(schema.accounts).where(schema.accounts.c.id == sa.bindparam("id"))
+_LOCK = (sa.select(schema.accounts.c.id).where(schema.accounts.c.id == sa.bindparam("id"))
+         .with_for_update(key_share=True))
 
 
 class AccountRepository(Repository):
@@ -30,8 +32,9 @@ class AccountRepository(Repository):
         asking for it waits (PostgreSQL: ``FOR NO KEY UPDATE``, which rows inserted with a
         foreign key to the account do not wait for). SQLite needs no row lock: a writing
         transaction there holds the whole database from its start (``BEGIN IMMEDIATE``)."""
-        t = schema.accounts
-        self.connection.execute(sa.select(t.c.id).where(t.c.id == account_id).with_for_update(key_share=True))
+        if self.connection.dialect.name == "sqlite":
+            return
+        self.connection.execute(_LOCK, {"id": account_id})
 
     def get(self, account_id: str) -> AccountRecord | None:
         row = self.connection.execute(_BY_ID, {"id": account_id}).mappings().first()
