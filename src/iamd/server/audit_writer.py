@@ -131,9 +131,10 @@ class AuditWriter:
     def _run(self) -> None:
         while True:
             first = self._queue.get()
-            if not isinstance(first, _Marker):
+            if not isinstance(first, _Marker) and self._queue.qsize() < self.batch_size - 1:
                 # Sleep out the interval instead of waking for every event: a request thread
-                # then hands over no GIL when it submits. A flush cuts the sleep short.
+                # then hands over no GIL when it submits. A flush cuts the sleep short, and
+                # a full batch waiting already is written at once.
                 self._urgent.wait(self.flush_interval)
             self._urgent.clear()
             batch: list[Any] = []
