@@ -11,7 +11,11 @@ from iamd.store import schema
 from iamd.store.base import Repository
 from iamd.store.records import AccessKeyRecord
 
-_BY_ID = sa.select(schema.access_keys).where(schema.access_keys.c.access_key_id == sa.bindparam("id"))
+_K = schema.access_keys
+_BY_ID = sa.select(_K).where(_K.c.access_key_id == sa.bindparam("id"))
+_COUNT_OF_USER = sa.select(sa.func.count()).select_from(_K).where(
+    _K.c.account_id == sa.bindparam("account_id"), _K.c.user_id == sa.bindparam("owner"))
+_DELETE = _K.delete().where(_K.c.access_key_id == sa.bindparam("id"))
 
 
 class AccessKeyRepository(Repository):
@@ -39,8 +43,12 @@ class AccessKeyRepository(Repository):
         return [_access_key(row) for row in rows]
 
     def count_for(self, account_id: str, user_id: str | None) -> int:
+        if user_id is not None:
+            return int(self.connection.execute(
+                _COUNT_OF_USER, {"account_id": account_id, "owner": user_id}
+            ).scalar_one())
         t = schema.access_keys
-        owner = t.c.user_id.is_(None) if user_id is None else t.c.user_id == user_id
+        owner = t.c.user_id.is_(None)
         return int(
             self.connection.execute(
                 sa.select(sa.func.count()).select_from(t).where(t.c.account_id == account_id, owner)
@@ -83,8 +91,7 @@ class AccessKeyRepository(Repository):
         return bool(result.rowcount)
 
     def delete(self, access_key_id: str) -> None:
-        t = schema.access_keys
-        self.connection.execute(t.delete().where(t.c.access_key_id == access_key_id))
+        self.connection.execute(_DELETE, {"id": access_key_id})
 
 
 def _access_key(row: RowMapping) -> AccessKeyRecord:

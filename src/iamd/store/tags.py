@@ -14,6 +14,8 @@ _LIST = (
     .where(schema.tags.c.entity_kind == sa.bindparam("kind"), schema.tags.c.entity_id == sa.bindparam("id"))
     .order_by(schema.tags.c.position)
 )
+_REMOVE_ALL = schema.tags.delete().where(
+    schema.tags.c.entity_kind == sa.bindparam("kind"), schema.tags.c.entity_id == sa.bindparam("id"))
 
 
 class TagRepository(Repository):
@@ -69,8 +71,7 @@ class TagRepository(Repository):
             )
 
     def remove_all(self, entity_kind: str, entity_id: str) -> None:
-        t = schema.tags
-        self.connection.execute(t.delete().where(t.c.entity_kind == entity_kind, t.c.entity_id == entity_id))
+        self.connection.execute(_REMOVE_ALL, {"kind": entity_kind, "id": entity_id})
 
     def count(self, entity_kind: str, entity_id: str) -> int:
         t = schema.tags

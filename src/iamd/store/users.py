@@ -27,6 +27,7 @@ _t = schema.users
 _BY_NAME = sa.select(_t).where(_t.c.account_id == sa.bindparam("account_id"),
                                _t.c.name_lower == sa.bindparam("name_lower"))
 _BY_ID = sa.select(_t).where(_t.c.id == sa.bindparam("id"))
+_DELETE = _t.delete().where(_t.c.id == sa.bindparam("id"))
 _COUNT = sa.select(sa.func.count()).select_from(_t).where(_t.c.account_id == sa.bindparam("account_id"))
 # One query for every DeleteConflict check: which of them still hold.
 _DEPENDENT_CHECKS = sa.select(
@@ -106,7 +107,7 @@ class UserRepository(Repository):
         return [what for what, present in row.items() if present]
 
     def delete(self, user_id: str) -> None:
-        self.connection.execute(schema.users.delete().where(schema.users.c.id == user_id))
+        self.connection.execute(_DELETE, {"id": user_id})
 
     def _exists(self, query: sa.Select[tuple[str]]) -> bool:
         return self.connection.execute(query.limit(1)).first() is not None
