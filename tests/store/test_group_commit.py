@@ -130,3 +130,14 @@ def test_a_failing_first_unit_of_a_batch_is_rolled_back_whole(sqlite_db: Databas
     with sqlite_db.transaction() as unit:
         unit.users.add(_user(3))
     assert _names(sqlite_db) == {"user1", "user3"}
+
+
+def test_a_write_transaction_inside_another_is_refused_not_deadlocked(sqlite_db: Database) -> None:
+    with pytest.raises(RuntimeError, match="inside another"), sqlite_db.transaction() as unit:
+        unit.users.add(_user(1))
+        with sqlite_db.transaction():
+            pass
+    assert _names(sqlite_db) == set()
+    with sqlite_db.transaction() as unit:
+        unit.users.add(_user(2))
+    assert _names(sqlite_db) == {"user2"}

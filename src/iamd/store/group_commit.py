@@ -54,6 +54,7 @@ class GroupCommit:
         self._queue_lock = threading.Lock()
         self._queued = 0
         self._batch: _Batch | None = None
+        self._holder: int | None = None  # the thread holding the writer lock
         # How many commits served how many units (for tests and metrics).
         self.commits = 0
         self.units = 0
@@ -62,9 +63,13 @@ class GroupCommit:
     def unit(self, finish: Callable[[Connection], None]) -> Iterator[Connection]:
         """A savepoint in the open batch; ``finish(connection)`` runs at the end of a unit
         that succeeded, inside its savepoint. Returns once the unit's work is committed."""
+        if self._holder == threading.get_ident():
+            # It would wait for itself forever: a bug, reported as one.
+            raise RuntimeError("a write transaction was opened inside another on the same thread")
         with self._queue_lock:
             self._queued += 1
         self._writer.acquire()
+        self._holder = threading.get_ident()
         with self._queue_lock:
             self._queued -= 1
         batch = self._batch
@@ -151,7 +156,11 @@ class GroupCommit:
                 batch.committed.set()
             return True
         finally:
-            self._writer.release()
+            self._release_writer()
+
+    def _release_writer(self) -> None:
+        self._holder = None
+        self._writer.release()
 
     def _discard(self, batch: _Batch) -> None:
         """Roll back a batch that holds only the failed first unit's work, and close it."""
@@ -165,7 +174,7 @@ class GroupCommit:
             if self._process_lock is not None:
                 self._process_lock.release()
             batch.committed.set()
-            self._writer.release()
+            self._release_writer()
 
     def _abandon(self, batch: _Batch, error: BaseException) -> None:
         self._batch = None
@@ -176,7 +185,7 @@ class GroupCommit:
             if self._process_lock is not None:
                 self._process_lock.release()
             batch.committed.set()
-            self._writer.release()
+            self._release_writer()
 
 
 class _ProcessLock:
