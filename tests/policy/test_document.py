@@ -103,3 +103,14 @@ def test_version_controls_variables() -> None:
     assert not old.statements[0].resource_matches("arn:aws:s3:::b/alice",
                                                   {"aws:username": "alice"})
     assert old.statements[0].resource_matches("arn:aws:s3:::b/${aws:username}", {})
+
+
+def test_statement_objects_reads_stored_text_leniently() -> None:
+    from iamd.policy.document import statement_objects
+
+    one = '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}'
+    assert statement_objects(one) == [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
+    many = '{"Statement":[{"Effect":"Deny"}, "not a statement", 3]}'
+    assert statement_objects(many) == [{"Effect": "Deny"}]
+    for broken in ("", "not json", "[]", '{"Statement": "x"}', '{"Version":"2012-10-17"}'):
+        assert statement_objects(broken) == []

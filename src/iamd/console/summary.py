@@ -5,10 +5,10 @@ written (``NotAction`` and ``NotResource`` are shown as exceptions), not evaluat
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from iamd.policy.document import statement_objects
 from iamd.services.iam.access_advisor import known_actions, service_name
 
 ALL_SERVICES = "*"
@@ -53,17 +53,8 @@ def _list(value: Any) -> list[str]:
 def summarize(document: str) -> list[ServiceSummary]:
     """The document's services, denials first, then by service name; [] for a document
     that is not a JSON policy."""
-    try:
-        parsed = json.loads(document)
-    except ValueError:
-        return []
-    statements = parsed.get("Statement") if isinstance(parsed, dict) else None
-    if isinstance(statements, dict):
-        statements = [statements]
     found: dict[tuple[str, str], ServiceSummary] = {}
-    for statement in statements if isinstance(statements, list) else []:
-        if not isinstance(statement, dict):
-            continue
+    for statement in statement_objects(document):
         effect = "Deny" if statement.get("Effect") == "Deny" else "Allow"
         resources = _list(statement.get("Resource"))
         not_resources = _list(statement.get("NotResource"))

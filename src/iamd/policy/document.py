@@ -356,6 +356,20 @@ _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:]')
 _NEWLINE = re.compile("\n")
 
 
+def statement_objects(text: str) -> list[dict[str, Any]]:
+    """The statement objects of a policy's JSON text, read without validating it: one
+    ``Statement`` object or a list of them; [] for text that is not a JSON policy. For
+    readers of stored documents that only look (summaries, principals to render)."""
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return []
+    statements = decoded.get("Statement") if isinstance(decoded, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    return [st for st in statements if isinstance(st, dict)] if isinstance(statements, list) else []
+
+
 def statement_spans(text: str) -> list[tuple[Position, Position]] | None:
     """Where each statement object starts and ends (its braces) in valid JSON ``text``.
 

@@ -19,6 +19,7 @@ import json
 import re
 from typing import Any
 
+from iamd.policy.document import statement_objects
 from iamd.protocol.errors import MalformedPolicyDocument
 from iamd.services import arns
 from iamd.store import UnitOfWork
@@ -73,17 +74,8 @@ def names_unique_ids(document: str) -> bool:
 
 
 def _entity_principals(document: str) -> list[str]:
-    try:
-        parsed = json.loads(document)
-    except ValueError:
-        return []
-    statements = parsed.get("Statement") if isinstance(parsed, dict) else None
-    if isinstance(statements, dict):
-        statements = [statements]
     found: list[str] = []
-    for statement in statements if isinstance(statements, list) else []:
-        if not isinstance(statement, dict):
-            continue
+    for statement in statement_objects(document):
         for element in ("Principal", "NotPrincipal"):
             value: Any = statement.get(element)
             aws = value.get("AWS") if isinstance(value, dict) else None
