@@ -12,6 +12,7 @@ from iamd.console.backend import Backend, Client, OperationError, Operations
 from iamd.console.pages import (
     access_advisor,
     account,
+    boundaries,
     dashboard,
     events,
     groups,
@@ -47,6 +48,7 @@ def create_app(backend: Backend) -> ConsoleApp:
         *access_advisor.ROUTES,
         *events.ROUTES,
         *tags.ROUTES,
+        *boundaries.ROUTES,
         signin.ACCOUNT_ROUTE,
     ]
     return ConsoleApp(backend, routes)

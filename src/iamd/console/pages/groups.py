@@ -1,4 +1,5 @@
-"""IAM groups: list, create, delete; members and attached policies."""
+"""IAM groups: list (filtered, a page at a time), create, rename, delete; members and
+attached policies."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from iamd.console._http import Response
 from iamd.console.app import Route, route
 from iamd.console.backend import OperationError
 from iamd.console.page import Page
-from iamd.console.pages.common import list_all
+from iamd.console.pages.common import list_page
 
 
 def index(page: Page) -> Response:
-    groups = list_all(page, "ListGroups", "Groups")
-    return page.render("groups.html", groups=groups, error=None,
+    """A page of groups, filtered by name (``common.list_page``)."""
+    return page.render("groups.html", listing=list_page(page, "ListGroups", "Groups", "GroupName"), error=None,
                        can_create=page.can("CreateGroup", GroupName="example-group"))
 
 
@@ -22,7 +23,7 @@ def create(page: Page) -> Response:
     except OperationError as exc:
         if exc.code == "AccessDenied":
             raise
-        return page.render("groups.html", status=exc.status, groups=list_all(page, "ListGroups", "Groups"),
+        return page.render("groups.html", status=exc.status, listing=list_page(page, "ListGroups", "Groups", "GroupName"),
                            error=exc, can_create=True)
     page.flash(f"Group {name} created.")
     return Response.redirect(f"/console/groups/{name}")
@@ -35,6 +36,7 @@ def detail(page: Page) -> Response:
     caps = {
         "delete": page.can("DeleteGroup", GroupName=name),
         "attach": page.can("AttachGroupPolicy", GroupName=name, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        "edit": page.can("UpdateGroup", GroupName=name),
     }
     return page.render("group.html", group=group["Group"], users=group.get("Users") or [], attached=attached, caps=caps)
 
@@ -52,6 +54,32 @@ def delete(page: Page) -> Response:
     page.iam("DeleteGroup", GroupName=name)
     page.flash(f"Group {name} deleted.")
     return Response.redirect("/console/groups")
+
+
+def edit(page: Page) -> Response:
+    """Rename the group or move it to another path (UpdateGroup)."""
+    name = page.request.params["name"]
+    new_name = page.request.field("group_name").strip()
+    new_path = page.request.field("path").strip()
+    group = page.iam("GetGroup", GroupName=name, MaxItems="1")["Group"]
+    fields = {"GroupName": name}
+    if new_name and new_name != group["GroupName"]:
+        fields["NewGroupName"] = new_name
+    if new_path and new_path != group["Path"]:
+        fields["NewPath"] = new_path
+    if len(fields) == 1:
+        page.flash("Nothing to change.")
+        return Response.redirect(f"/console/groups/{name}")
+    try:
+        page.iam("UpdateGroup", fields)
+    except OperationError as exc:
+        if exc.code == "AccessDenied":
+            raise
+        page.flash(f"The group was not changed ({exc.code}: {exc.message})")
+        return Response.redirect(f"/console/groups/{name}")
+    renamed = fields.get("NewGroupName", name)
+    page.flash(f"Group {name} renamed to {renamed}." if renamed != name else f"Group {name} moved to {new_path}.")
+    return Response.redirect(f"/console/groups/{renamed}")
 
 
 def attach(page: Page) -> Response:
@@ -72,6 +100,7 @@ ROUTES: list[Route] = [
     route("POST", "/groups", create),
     route("GET", "/groups/{name}", detail),
     route("POST", "/groups/{name}/delete", delete),
+    route("POST", "/groups/{name}/edit", edit),
     route("POST", "/groups/{name}/policies", attach),
     route("POST", "/groups/{name}/policies/detach", detach),
 ]

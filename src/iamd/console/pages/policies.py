@@ -9,10 +9,9 @@ from iamd.console._http import Response
 from iamd.console.app import Route, route
 from iamd.console.backend import OperationError
 from iamd.console.page import Page
-from iamd.console.pages.common import list_all, pretty, syntax_error
+from iamd.console.pages.common import list_page, pretty, syntax_error
 from iamd.console.summary import summarize
 
-PAGE_SIZE = 50
 SCOPES = ("All", "Local", "AWS")
 STARTER = """{
   "Version": "2012-10-17",
@@ -27,19 +26,14 @@ STARTER = """{
 
 
 def index(page: Page) -> Response:
+    """A page of the scope's policies; the name filter reads on through the list (see
+    ``common``)."""
     scope = page.request.arg("scope", "Local")
     scope = scope if scope in SCOPES else "Local"
-    query = page.request.arg("q").strip().lower()
-    try:
-        number = max(1, int(page.request.arg("page", "1")))
-    except ValueError:
-        number = 1
-    policies = [p for p in list_all(page, "ListPolicies", "Policies", Scope=scope) if query in p["PolicyName"].lower()]
-    shown = policies[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    listing = list_page(page, "ListPolicies", "Policies", "PolicyName", extra={"scope": scope}, Scope=scope)
     return page.render(
-        "policies.html", policies=shown, scope=scope, q=query, number=number, total=len(policies),
-        more=number * PAGE_SIZE < len(policies), can_create=page.can("CreatePolicy", PolicyName="example-policy",
-                                                                      PolicyDocument=STARTER),
+        "policies.html", listing=listing,
+        can_create=page.can("CreatePolicy", PolicyName="example-policy", PolicyDocument=STARTER),
     )
 
 

@@ -1,4 +1,7 @@
-"""IAM roles: list, create with a trust policy, delete; trust relationships and policies."""
+"""IAM roles: list (filtered, a page at a time), create with a trust policy, edit (the
+description, the maximum session duration, the trust policy with its validation errors and,
+for a document that is not JSON, the line it breaks at), delete; permissions policies and
+the permissions boundary."""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ from iamd.console._http import Response
 from iamd.console.app import Route, route
 from iamd.console.backend import OperationError
 from iamd.console.page import Page
-from iamd.console.pages import tags
-from iamd.console.pages.common import list_all, pretty, syntax_error
+from iamd.console.pages import boundaries, tags
+from iamd.console.pages.common import list_page, pretty, syntax_error
 
 REVOKE_POLICY = "AWSRevokeOlderSessions"
 
@@ -27,8 +30,9 @@ DEFAULT_TRUST = """{
 
 
 def index(page: Page) -> Response:
-    roles = list_all(page, "ListRoles", "Roles")
-    return page.render("roles.html", roles=roles, can_create=page.can("CreateRole", RoleName="example-role"))
+    """A page of roles, filtered by name (``common.list_page``)."""
+    listing = list_page(page, "ListRoles", "Roles", "RoleName")
+    return page.render("roles.html", listing=listing, can_create=page.can("CreateRole", RoleName="example-role"))
 
 
 def new(page: Page) -> Response:
@@ -54,7 +58,8 @@ def create(page: Page) -> Response:
     return Response.redirect(f"/console/roles/{name}")
 
 
-def detail(page: Page) -> Response:
+def detail(page: Page, trust: str | None = None, error: OperationError | None = None, status: int = 200) -> Response:
+    """The role's page; after a refused trust policy, with the document as sent and why."""
     name = page.request.params["name"]
     role = page.iam("GetRole", RoleName=name)["Role"]
     attached = page.iam("ListAttachedRolePolicies", RoleName=name).get("AttachedPolicies") or []
@@ -63,12 +68,40 @@ def detail(page: Page) -> Response:
         "delete": page.can("DeleteRole", RoleName=name),
         "attach": page.can("AttachRolePolicy", RoleName=name, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess"),
         "trust": page.can("UpdateAssumeRolePolicy", RoleName=name, PolicyDocument="{}"),
+        "edit": page.can("UpdateRole", RoleName=name),
+        "boundary": page.can("PutRolePermissionsBoundary", RoleName=name, PermissionsBoundary=boundaries.EXAMPLE),
+        "remove_boundary": page.can("DeleteRolePermissionsBoundary", RoleName=name),
     }
     caps["revoke"] = page.can("PutRolePolicy", RoleName=name, PolicyName=REVOKE_POLICY, PolicyDocument="{}")
-    return page.render("role.html", role=role, trust=pretty(role.get("AssumeRolePolicyDocument") or ""),
-                       attached=attached, inline=inline, caps=caps, error=None,
-                       tags=tags.tags_of(page, "roles", name), can_tag=tags.can_tag(page, "roles", name),
-                       tag_kind="roles", tag_name=name)
+    return page.render(
+        "role.html", status=status, role=role,
+        trust=pretty(role.get("AssumeRolePolicyDocument") or "") if trust is None else trust,
+        attached=attached, inline=inline, caps=caps, error=error,
+        syntax=syntax_error(trust) if error is not None and trust is not None else None,
+        tags=tags.tags_of(page, "roles", name), can_tag=tags.can_tag(page, "roles", name),
+        tag_kind="roles", tag_name=name,
+        boundary=(role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
+        can_set_boundary=caps["boundary"], can_remove_boundary=caps["remove_boundary"],
+        boundary_kind="roles", boundary_name=name,
+    )
+
+
+def edit(page: Page) -> Response:
+    """Change the role's description and maximum session duration (UpdateRole)."""
+    name = page.request.params["name"]
+    fields = {"RoleName": name, "Description": page.request.field("description").strip()}
+    duration = page.request.field("max_session_duration").strip()
+    if duration:
+        fields["MaxSessionDuration"] = duration
+    try:
+        page.iam("UpdateRole", fields)
+    except OperationError as exc:
+        if exc.code == "AccessDenied":
+            raise
+        page.flash(f"The role was not changed ({exc.code}: {exc.message})")
+        return Response.redirect(f"/console/roles/{name}")
+    page.flash(f"Role {name} updated.")
+    return Response.redirect(f"/console/roles/{name}")
 
 
 def revoke_sessions(page: Page) -> Response:
@@ -111,8 +144,7 @@ def update_trust(page: Page) -> Response:
     except OperationError as exc:
         if exc.code == "AccessDenied":
             raise
-        page.flash(f"{exc.code}: {exc.message} {syntax_error(document) or ''}".strip())
-        return Response.redirect(f"/console/roles/{name}")
+        return detail(page, trust=document, error=exc, status=exc.status)
     page.flash("Trust policy updated.")
     return Response.redirect(f"/console/roles/{name}")
 
@@ -136,6 +168,7 @@ ROUTES: list[Route] = [
     route("POST", "/roles", create),
     route("GET", "/roles/{name}", detail),
     route("POST", "/roles/{name}/delete", delete),
+    route("POST", "/roles/{name}/edit", edit),
     route("POST", "/roles/{name}/trust", update_trust),
     route("POST", "/roles/{name}/policies", attach),
     route("POST", "/roles/{name}/policies/detach", detach),

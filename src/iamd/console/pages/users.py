@@ -1,4 +1,5 @@
-"""IAM users: list, create, delete; the detail page with groups, policies, keys, MFA."""
+"""IAM users: list (filtered, a page at a time), create, rename, delete; the detail page
+with groups, policies and the permissions boundary, keys, MFA."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ from iamd.console._http import Response
 from iamd.console.app import Route, route
 from iamd.console.backend import OperationError
 from iamd.console.page import Page
-from iamd.console.pages import tags
-from iamd.console.pages.common import list_all
+from iamd.console.pages import boundaries, tags
+from iamd.console.pages.common import list_page
 
 EXAMPLE = "example-user"
 EXAMPLE_SERIAL = "arn:aws:iam::000000000000:mfa/example-device"
 
 
 def index(page: Page) -> Response:
-    query = page.request.arg("q").strip().lower()
-    users = [u for u in list_all(page, "ListUsers", "Users") if query in u["UserName"].lower()]
-    return page.render("users.html", users=users, q=query, can_create=page.can("CreateUser", UserName=EXAMPLE))
+    """A page of users, filtered by name (``common.list_page``: the filter reads on through
+    the list until the page is full)."""
+    listing = list_page(page, "ListUsers", "Users", "UserName")
+    return page.render("users.html", listing=listing, can_create=page.can("CreateUser", UserName=EXAMPLE))
 
 
 def new(page: Page) -> Response:
@@ -70,6 +72,9 @@ def detail(page: Page, created_key: dict[str, str] | None = None) -> Response:
         "security_key": page.can("EnableMFADevice", UserName=name, SerialNumber=EXAMPLE_SERIAL,
                                  AuthenticationCode1="000000", AuthenticationCode2="000000"),
         "remove_mfa": page.can("DeactivateMFADevice", UserName=name, SerialNumber=EXAMPLE_SERIAL),
+        "edit": page.can("UpdateUser", UserName=name),
+        "boundary": page.can("PutUserPermissionsBoundary", UserName=name, PermissionsBoundary=boundaries.EXAMPLE),
+        "remove_boundary": page.can("DeleteUserPermissionsBoundary", UserName=name),
     }
     return page.render(
         "user.html", user=user, profile=None if isinstance(profile, OperationError) else profile.get("LoginProfile"),
@@ -79,6 +84,9 @@ def detail(page: Page, created_key: dict[str, str] | None = None) -> Response:
         created_key=created_key, created_key_csv=_key_csv(created_key) if created_key else None,
         tags=tags.tags_of(page, "users", name), can_tag=tags.can_tag(page, "users", name),
         tag_kind="users", tag_name=name,
+        boundary=(user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
+        can_set_boundary=caps["boundary"], can_remove_boundary=caps["remove_boundary"],
+        boundary_kind="users", boundary_name=name,
     )
 
 
@@ -110,6 +118,35 @@ def delete(page: Page) -> Response:
     page.iam("DeleteUser", UserName=name)
     page.flash(f"User {name} deleted.")
     return Response.redirect("/console/users")
+
+
+def edit(page: Page) -> Response:
+    """Rename the user or move it to another path (UpdateUser)."""
+    name = page.request.params["name"]
+    new_name = page.request.field("user_name").strip()
+    new_path = page.request.field("path").strip()
+    user = page.iam("GetUser", UserName=name)["User"]
+    fields = {"UserName": name}
+    if new_name and new_name != user["UserName"]:
+        fields["NewUserName"] = new_name
+    if new_path and new_path != user["Path"]:
+        fields["NewPath"] = new_path
+    if len(fields) == 1:
+        page.flash("Nothing to change.")
+        return Response.redirect(f"/console/users/{name}")
+    try:
+        page.iam("UpdateUser", fields)
+    except OperationError as exc:
+        if exc.code == "AccessDenied":
+            raise
+        page.flash(f"The user was not changed ({exc.code}: {exc.message})")
+        return Response.redirect(f"/console/users/{name}")
+    renamed = fields.get("NewUserName", name)
+    session = page.session
+    if session.role is None and session.user_id == user["UserId"]:
+        session.user_name = renamed  # a user renaming itself stays signed in, as in AWS
+    page.flash(f"User {name} renamed to {renamed}." if renamed != name else f"User {name} moved to {new_path}.")
+    return Response.redirect(f"/console/users/{renamed}")
 
 
 def add_to_group(page: Page) -> Response:
@@ -173,6 +210,7 @@ ROUTES: list[Route] = [
     route("POST", "/users", create),
     route("GET", "/users/{name}", detail),
     route("POST", "/users/{name}/delete", delete),
+    route("POST", "/users/{name}/edit", edit),
     route("POST", "/users/{name}/groups", add_to_group),
     route("POST", "/users/{name}/groups/remove", remove_from_group),
     route("POST", "/users/{name}/policies", attach),
