@@ -25,10 +25,15 @@ def encode_marker(key: str) -> str:
 
 
 def decode_marker(marker: str) -> str:
+    """The key a marker names; a marker this server did not make is ``InvalidInput``
+    (characters outside the alphabet are refused, not skipped: ``%%`` is no marker)."""
     try:
-        return base64.urlsafe_b64decode(marker.encode()).decode()
+        key = base64.b64decode(marker.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidInput("Invalid Marker.") from None
+    if not key:
+        raise InvalidInput("Invalid Marker.")
+    return key
 
 
 def page(
