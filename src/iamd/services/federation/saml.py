@@ -63,7 +63,12 @@ CLOCK_SKEW = timedelta(minutes=5)
 ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/"
 SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
-_SIGNIN = re.compile(r"https://(?:[a-z0-9-]+\.)?signin\.aws\.amazon\.com(?:\.cn)?/saml/?(?:acs/[A-Z0-9]+)?")
+# AWS's SAML sign-in endpoints: the global and regional ones of the commercial partition,
+# China's (signin.amazonaws.cn) and GovCloud's (signin.amazonaws-us-gov.com).
+_SIGNIN = re.compile(
+    r"https://(?:[a-z0-9-]+\.)?signin\.(?:aws\.amazon\.com(?:\.cn)?|amazonaws\.cn|amazonaws-us-gov\.com)"
+    r"/saml/?(?:acs/[A-Z0-9]+)?"
+)
 _AUDIENCES = ("urn:amazon:webservices", "urn:amazon:webservices:govcloud")
 _PROVIDER_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):saml-provider/([\w._-]+)")
 _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
