@@ -167,3 +167,40 @@ def syntax_error(document: str) -> str | None:
     except json.JSONDecodeError as exc:
         return f"Line {exc.lineno}, column {exc.colno}: {exc.msg}."
     return None
+
+
+@dataclass(frozen=True)
+class Renamed:
+    """What ``rename_or_move`` did: the entity's name afterwards, and its message."""
+
+    name: str
+    message: str
+
+
+def rename_or_move(page: Page, kind: str, current: dict[str, Any]) -> Renamed | None:
+    """Apply the edit form's new name and path to a user or a group (UpdateUser,
+    UpdateGroup) as one call; None, with the reason flashed, when nothing changed or the
+    API refused (AccessDenied is raised, as for any forbidden action)."""
+    title = kind.capitalize()
+    name = page.request.params["name"]
+    new_name = page.request.field(f"{kind}_name").strip()
+    new_path = page.request.field("path").strip()
+    fields = {f"{title}Name": name}
+    if new_name and new_name != current[f"{title}Name"]:
+        fields[f"New{title}Name"] = new_name
+    if new_path and new_path != current["Path"]:
+        fields["NewPath"] = new_path
+    if len(fields) == 1:
+        page.flash("Nothing to change.")
+        return None
+    try:
+        page.iam(f"Update{title}", fields)
+    except OperationError as exc:
+        if exc.code == "AccessDenied":
+            raise
+        page.flash(f"The {kind} was not changed ({exc.code}: {exc.message})")
+        return None
+    renamed = fields.get(f"New{title}Name", name)
+    message = f"{title} {name} renamed to {renamed}." if renamed != name else f"{title} {name} moved to {new_path}."
+    return Renamed(renamed, message)
+

@@ -7,7 +7,7 @@ from iamd.console._http import Response
 from iamd.console.app import Route, route
 from iamd.console.backend import OperationError
 from iamd.console.page import Page
-from iamd.console.pages.common import list_page
+from iamd.console.pages.common import list_page, rename_or_move
 
 
 def index(page: Page) -> Response:
@@ -59,27 +59,12 @@ def delete(page: Page) -> Response:
 def edit(page: Page) -> Response:
     """Rename the group or move it to another path (UpdateGroup)."""
     name = page.request.params["name"]
-    new_name = page.request.field("group_name").strip()
-    new_path = page.request.field("path").strip()
     group = page.iam("GetGroup", GroupName=name, MaxItems="1")["Group"]
-    fields = {"GroupName": name}
-    if new_name and new_name != group["GroupName"]:
-        fields["NewGroupName"] = new_name
-    if new_path and new_path != group["Path"]:
-        fields["NewPath"] = new_path
-    if len(fields) == 1:
-        page.flash("Nothing to change.")
+    done = rename_or_move(page, "group", group)
+    if done is None:
         return Response.redirect(f"/console/groups/{name}")
-    try:
-        page.iam("UpdateGroup", fields)
-    except OperationError as exc:
-        if exc.code == "AccessDenied":
-            raise
-        page.flash(f"The group was not changed ({exc.code}: {exc.message})")
-        return Response.redirect(f"/console/groups/{name}")
-    renamed = fields.get("NewGroupName", name)
-    page.flash(f"Group {name} renamed to {renamed}." if renamed != name else f"Group {name} moved to {new_path}.")
-    return Response.redirect(f"/console/groups/{renamed}")
+    page.flash(done.message)
+    return Response.redirect(f"/console/groups/{done.name}")
 
 
 def attach(page: Page) -> Response:

@@ -10,7 +10,7 @@ from iamd.console.app import Route, route
 from iamd.console.backend import OperationError
 from iamd.console.page import Page
 from iamd.console.pages import boundaries, tags
-from iamd.console.pages.common import list_page
+from iamd.console.pages.common import list_page, rename_or_move
 
 EXAMPLE = "example-user"
 EXAMPLE_SERIAL = "arn:aws:iam::000000000000:mfa/example-device"
@@ -123,30 +123,15 @@ def delete(page: Page) -> Response:
 def edit(page: Page) -> Response:
     """Rename the user or move it to another path (UpdateUser)."""
     name = page.request.params["name"]
-    new_name = page.request.field("user_name").strip()
-    new_path = page.request.field("path").strip()
     user = page.iam("GetUser", UserName=name)["User"]
-    fields = {"UserName": name}
-    if new_name and new_name != user["UserName"]:
-        fields["NewUserName"] = new_name
-    if new_path and new_path != user["Path"]:
-        fields["NewPath"] = new_path
-    if len(fields) == 1:
-        page.flash("Nothing to change.")
+    done = rename_or_move(page, "user", user)
+    if done is None:
         return Response.redirect(f"/console/users/{name}")
-    try:
-        page.iam("UpdateUser", fields)
-    except OperationError as exc:
-        if exc.code == "AccessDenied":
-            raise
-        page.flash(f"The user was not changed ({exc.code}: {exc.message})")
-        return Response.redirect(f"/console/users/{name}")
-    renamed = fields.get("NewUserName", name)
     session = page.session
     if session.role is None and session.user_id == user["UserId"]:
-        session.user_name = renamed  # a user renaming itself stays signed in, as in AWS
-    page.flash(f"User {name} renamed to {renamed}." if renamed != name else f"User {name} moved to {new_path}.")
-    return Response.redirect(f"/console/users/{renamed}")
+        session.user_name = done.name  # a user renaming itself stays signed in, as in AWS
+    page.flash(done.message)
+    return Response.redirect(f"/console/users/{done.name}")
 
 
 def add_to_group(page: Page) -> Response:
