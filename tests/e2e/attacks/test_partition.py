@@ -11,7 +11,6 @@ from botocore.exceptions import ClientError
 
 from tests.e2e.attacks.conftest import Attacker
 from tests.e2e.conftest import ACCOUNT_ID, RunningServer, error_of
-from tests.e2e.test_enforcement import denied
 
 OTHER_PARTITIONS = ["aws-cn", "aws-us-gov", "whatever"]
 
@@ -67,3 +66,19 @@ def test_an_account_in_another_partition(server: RunningServer) -> None:
     assert [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName="u")["AttachedPolicies"]] == [arn]
     assert error_of(iam.attach_user_policy, UserName="u", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")[0] \
         == "InvalidInput"
+
+
+@pytest.mark.parametrize("partition", OTHER_PARTITIONS)
+def test_the_root_user_is_refused_another_partitions_arns_too(iam: Any, partition: str) -> None:
+    # The root user's requests look nothing up, but a spelling that names nothing is
+    # refused as malformed for the root user as for anyone.
+    iam.create_user(UserName="rooted")
+    try:
+        code, status, _ = error_of(iam.attach_user_policy, UserName="rooted",
+                                   PolicyArn=f"arn:{partition}:iam::aws:policy/AdministratorAccess")
+        assert (code, status) == ("InvalidInput", 400)
+        code, _, _ = error_of(iam.get_policy, PolicyArn=f"arn:{partition}:iam::{ACCOUNT_ID}:policy/Any")
+        assert code == "InvalidInput"
+        assert iam.list_attached_user_policies(UserName="rooted")["AttachedPolicies"] == []
+    finally:
+        iam.delete_user(UserName="rooted")
