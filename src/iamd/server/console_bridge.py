@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from iamd import console
@@ -32,29 +33,18 @@ class ServerOperations:
         client: console.Client,
     ) -> dict[str, Any]:
         state = self._state
-        request_id = str(uuid.uuid4())
-        call = ApiCall(state.runtime.now(), request_id, service, action, caller.region, client.source_ip,
-                       client.user_agent, caller, caller, None, None, None, None, None)
-        try:
+        with self._audited(caller, service, action, client) as call:
             output = dispatch.execute(
-                state, load_service(service), action, params, caller, request_id=request_id,
+                state, load_service(service), action, params, caller, request_id=call.request_id,
                 client_ip=client.source_ip, user_agent=client.user_agent, secure=client.secure, call=call,
             )
-        except ServiceError as exc:
-            call.error_code, call.error_message = exc.code, exc.message
-            raise console.OperationError(exc.code, exc.message, exc.status) from None
-        finally:
-            state.audit.submit(call)
         return output or {}
 
     def call_json(
         self, caller: Caller, service: str, action: str, body: Mapping[str, Any], client: console.Client,
     ) -> dict[str, Any]:
         state = self._state
-        request_id = str(uuid.uuid4())
-        call = ApiCall(state.runtime.now(), request_id, service, action, caller.region, client.source_ip,
-                       client.user_agent, caller, caller, None, None, None, None, None)
-        try:
+        with self._audited(caller, service, action, client) as call:
             wire = load_json_service(service)
             handler = handler_for(service, action)
             if handler is None or not wire.has_operation(action):
@@ -62,16 +52,11 @@ class ServerOperations:
             params = wire.parse_request(action, json.dumps(body, default=str).encode())
             call.params = params
             output = dispatch.run_handler(
-                state, service, action, handler, params, caller, request_id=request_id,
+                state, service, action, handler, params, caller, request_id=call.request_id,
                 client_ip=client.source_ip, user_agent=client.user_agent, secure=client.secure,
                 extras={"audit_flush": state.audit.flush},
             )
             call.output = output
-        except ServiceError as exc:
-            call.error_code, call.error_message = exc.code, exc.message
-            raise console.OperationError(exc.code, exc.message, exc.status) from None
-        finally:
-            state.audit.submit(call)
         return output or {}
 
     def authorize(
@@ -92,22 +77,31 @@ class ServerOperations:
         client: console.Client, work: Callable[[OperationContext], dict[str, Any] | None],
     ) -> dict[str, Any]:
         state = self._state
-        request_id = str(uuid.uuid4())
-        call = ApiCall(state.runtime.now(), request_id, service, action, caller.region, client.source_ip,
-                       client.user_agent, caller, caller, None, dict(params), None, None, None)
-        try:
+        with self._audited(caller, service, action, client, dict(params)) as call:
             output = dispatch.run_handler(
                 state, service, action, lambda context, _params: work(context), dict(params), caller,
-                request_id=request_id, client_ip=client.source_ip, user_agent=client.user_agent,
+                request_id=call.request_id, client_ip=client.source_ip, user_agent=client.user_agent,
                 secure=client.secure,
             )
             call.output = output
+        return output or {}
+
+    @contextmanager
+    def _audited(
+        self, caller: Caller, service: str, action: str, client: console.Client,
+        params: dict[str, Any] | None = None,
+    ) -> Iterator[ApiCall]:
+        """One console call's audit record, submitted however the call ends; an API error
+        becomes the console's ``OperationError`` with the same code, message and status."""
+        call = ApiCall(self._state.runtime.now(), str(uuid.uuid4()), service, action, caller.region,
+                       client.source_ip, client.user_agent, caller, caller, None, params, None, None, None)
+        try:
+            yield call
         except ServiceError as exc:
             call.error_code, call.error_message = exc.code, exc.message
             raise console.OperationError(exc.code, exc.message, exc.status) from None
         finally:
-            state.audit.submit(call)
-        return output or {}
+            self._state.audit.submit(call)
 
     def allowed(
         self, caller: Caller, service: str, action: str, params: Mapping[str, str | Sequence[str]]
