@@ -15,11 +15,13 @@ exist only on an ``--ephemeral`` server, or (accounts only) when an admin token 
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
 import os
 from collections.abc import AsyncIterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -39,6 +41,7 @@ from iamd.services.federation import outbound_tokens
 from iamd.store import StoreError
 
 MAX_BODY_BYTES = limits.MAX_BODY_BYTES
+API_THREADS = 40
 
 log = logging.getLogger("iamd.request")
 
@@ -68,7 +71,7 @@ async def _send(send: Send, status: int, body: bytes, headers: list[tuple[str, s
     await send({"type": "http.response.body", "body": body})
 
 
-async def _api(state: ServerState, scope: Scope, receive: Receive, send: Send) -> None:
+async def _api(state: ServerState, threads: Executor, scope: Scope, receive: Receive, send: Send) -> None:
     """An AWS API request, handed straight to the dispatcher (no routing or middleware:
     this is the hot path)."""
     client = scope.get("client")
@@ -86,7 +89,7 @@ async def _api(state: ServerState, scope: Scope, receive: Receive, send: Send) -
         await _send(send, *limits.refuse(refused, scope["method"], query, scope["headers"], ip))
         return
     try:
-        await _dispatch(state, scope, body, send)
+        await _dispatch(state, threads, scope, body, send)
     except Exception:
         # The dispatcher answers every failure itself; this is the last line, so that even
         # a bug outside it is an AWS error document and not the server's bare 500.
@@ -94,7 +97,7 @@ async def _api(state: ServerState, scope: Scope, receive: Receive, send: Send) -
         await _send(send, *limits.answer(limits.internal_failure(), query, scope["headers"]))
 
 
-async def _dispatch(state: ServerState, scope: Scope, body: bytes, send: Send) -> None:
+async def _dispatch(state: ServerState, threads: Executor, scope: Scope, body: bytes, send: Send) -> None:
     client = scope.get("client")
     api_request = dispatch.ApiRequest(
         method=scope["method"],
@@ -109,7 +112,7 @@ async def _dispatch(state: ServerState, scope: Scope, body: bytes, send: Send) -
     if dispatch.runs_inline(api_request):
         result = dispatch.handle(state, api_request)
     else:
-        result = await run_in_threadpool(dispatch.handle, state, api_request)
+        result = await asyncio.get_running_loop().run_in_executor(threads, dispatch.handle, state, api_request)
     await _send(send, result.status, result.body, result.headers)
 
 
@@ -242,12 +245,16 @@ class IamdApp:
         self.state = state
         self._routes = routes
         self._console = console_app(state)
+        # The API requests that may block (writes, federation) run on these threads: a
+        # plain executor hands a call over for about half the CPU of Starlette's thread
+        # pool, which matters on the write path. As many threads as that pool allows.
+        self.threads = ThreadPoolExecutor(max_workers=API_THREADS, thread_name_prefix="iamd-api")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (scope["path"] == "/console" or scope["path"].startswith("/console/")):
             await self._console(scope, receive, send)
         elif scope["type"] == "http" and not scope["path"].startswith(("/_iamd/", "/.well-known/")):
-            await _api(self.state, scope, receive, send)
+            await _api(self.state, self.threads, scope, receive, send)
         else:
             await self._routes(scope, receive, send)
 
@@ -256,6 +263,7 @@ def create_app(state: ServerState) -> IamdApp:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        api.threads.shutdown(wait=True)
         state.close()
 
     routes = Starlette(
@@ -271,4 +279,5 @@ def create_app(state: ServerState) -> IamdApp:
         lifespan=lifespan,
     )
     routes.state.iamd = state
-    return IamdApp(state, routes)
+    api = IamdApp(state, routes)
+    return api

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
 
 from iamd.store import schema
 from iamd.store.base import Repository
+from iamd.store.prepared import Prepared
 from iamd.store.records import AccessKeyRecord
 
 _K = schema.access_keys
-_BY_ID = sa.select(_K).where(_K.c.access_key_id == sa.bindparam("id"))
-_COUNT_OF_USER = sa.select(sa.func.count()).select_from(_K).where(
-    _K.c.account_id == sa.bindparam("account_id"), _K.c.user_id == sa.bindparam("owner"))
-_DELETE = _K.delete().where(_K.c.access_key_id == sa.bindparam("id"))
+_BY_ID = Prepared(sa.select(_K).where(_K.c.access_key_id == sa.bindparam("id")))
+_COUNT_OF_USER = Prepared(sa.select(sa.func.count()).select_from(_K).where(
+    _K.c.account_id == sa.bindparam("account_id"), _K.c.user_id == sa.bindparam("owner")))
+_DELETE = Prepared(_K.delete().where(_K.c.access_key_id == sa.bindparam("id")))
 
 
 class AccessKeyRepository(Repository):
@@ -31,7 +33,7 @@ class AccessKeyRepository(Repository):
         )
 
     def get(self, access_key_id: str) -> AccessKeyRecord | None:
-        row = self.connection.execute(_BY_ID, {"id": access_key_id}).mappings().first()
+        row = _BY_ID.first(self.connection, {"id": access_key_id})
         return _access_key(row) if row else None
 
     def list_for(self, account_id: str, user_id: str | None) -> list[AccessKeyRecord]:
@@ -44,9 +46,7 @@ class AccessKeyRepository(Repository):
 
     def count_for(self, account_id: str, user_id: str | None) -> int:
         if user_id is not None:
-            return int(self.connection.execute(
-                _COUNT_OF_USER, {"account_id": account_id, "owner": user_id}
-            ).scalar_one())
+            return int(_COUNT_OF_USER.scalar(self.connection, {"account_id": account_id, "owner": user_id}))
         t = schema.access_keys
         owner = t.c.user_id.is_(None)
         return int(
@@ -91,10 +91,10 @@ class AccessKeyRepository(Repository):
         return bool(result.rowcount)
 
     def delete(self, access_key_id: str) -> None:
-        self.connection.execute(_DELETE, {"id": access_key_id})
+        _DELETE.run(self.connection, {"id": access_key_id})
 
 
-def _access_key(row: RowMapping) -> AccessKeyRecord:
+def _access_key(row: Mapping[Any, Any]) -> AccessKeyRecord:
     return AccessKeyRecord(
         access_key_id=row["access_key_id"],
         account_id=row["account_id"],

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
 
 from iamd.store import schema
 from iamd.store.base import Repository
+from iamd.store.prepared import Prepared
 from iamd.store.records import AccountRecord
 
-_BY_ID = sa.select(schema.accounts).where(schema.accounts.c.id == sa.bindparam("id"))
-_LOCK = (sa.select(schema.accounts.c.id).where(schema.accounts.c.id == sa.bindparam("id"))
-         .with_for_update(key_share=True))
+_BY_ID = Prepared(sa.select(schema.accounts).where(schema.accounts.c.id == sa.bindparam("id")))
+_LOCK = Prepared(sa.select(schema.accounts.c.id).where(schema.accounts.c.id == sa.bindparam("id"))
+                 .with_for_update(key_share=True))
 
 
 class AccountRepository(Repository):
@@ -34,10 +36,10 @@ class AccountRepository(Repository):
         transaction there holds the whole database from its start (``BEGIN IMMEDIATE``)."""
         if self.connection.dialect.name == "sqlite":
             return
-        self.connection.execute(_LOCK, {"id": account_id})
+        _LOCK.first(self.connection, {"id": account_id})
 
     def get(self, account_id: str) -> AccountRecord | None:
-        row = self.connection.execute(_BY_ID, {"id": account_id}).mappings().first()
+        row = _BY_ID.first(self.connection, {"id": account_id})
         return _account(row) if row else None
 
     def list(self) -> list[AccountRecord]:
@@ -47,5 +49,5 @@ class AccountRepository(Repository):
         return [_account(row) for row in rows]
 
 
-def _account(row: RowMapping) -> AccountRecord:
+def _account(row: Mapping[Any, Any]) -> AccountRecord:
     return AccountRecord(id=row["id"], email=row["email"], created_at=row["created_at"], partition=row["partition"])

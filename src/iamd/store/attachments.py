@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from iamd.store import schema
 from iamd.store.base import DuplicateKey, Repository
+from iamd.store.prepared import Prepared
 
 # The table behind each kind of entity a policy can be attached to.
 _TABLES = {"user": schema.users, "group": schema.groups, "role": schema.roles}
@@ -37,23 +38,23 @@ class EntityRef:
 _A = schema.policy_attachments
 # Statements built once: building a statement costs more than running it on SQLite.
 _ENTITY_BY_NAME = {
-    kind: sa.select(t).where(t.c.account_id == sa.bindparam("account_id"),
-                             t.c.name_lower == sa.bindparam("name_lower"))
+    kind: Prepared(sa.select(t).where(t.c.account_id == sa.bindparam("account_id"),
+                                      t.c.name_lower == sa.bindparam("name_lower")))
     for kind, t in _TABLES.items()
 }
 _OF_ENTITY = (_A.c.entity_kind == sa.bindparam("of_kind"), _A.c.entity_id == sa.bindparam("of_entity"))
-_DETACH = _A.delete().where(*_OF_ENTITY, _A.c.policy_arn == sa.bindparam("of_policy_arn"))
-_POLICIES_OF = sa.select(_A.c.policy_arn).where(*_OF_ENTITY).order_by(_A.c.attached_at, _A.c.policy_arn)
-_COUNT_FOR_ENTITY = sa.select(sa.func.count()).where(*_OF_ENTITY)
+_DETACH = Prepared(_A.delete().where(*_OF_ENTITY, _A.c.policy_arn == sa.bindparam("of_policy_arn")))
+_IS_ATTACHED = Prepared(sa.select(_A.c.policy_arn).where(*_OF_ENTITY, _A.c.policy_arn == sa.bindparam("of_policy_arn")))
+_POLICIES_OF = Prepared(
+    sa.select(_A.c.policy_arn).where(*_OF_ENTITY).order_by(_A.c.attached_at, _A.c.policy_arn))
+_COUNT_FOR_ENTITY = Prepared(sa.select(sa.func.count()).where(*_OF_ENTITY))
 
 
 class AttachmentRepository(Repository):
     # -- the entities ---------------------------------------------------------------
 
     def entity(self, account_id: str, kind: str, name: str) -> EntityRef | None:
-        row = self.connection.execute(
-            _ENTITY_BY_NAME[kind], {"account_id": account_id, "name_lower": name.lower()}
-        ).mappings().first()
+        row = _ENTITY_BY_NAME[kind].first(self.connection, {"account_id": account_id, "name_lower": name.lower()})
         if row is None:
             return None
         return EntityRef(
@@ -85,28 +86,19 @@ class AttachmentRepository(Repository):
 
     def detach(self, kind: str, entity_id: str, policy_arn: str) -> bool:
         """Detach a policy; False when it was not attached."""
-        result = self.connection.execute(
-            _DETACH, {"of_kind": kind, "of_entity": entity_id, "of_policy_arn": policy_arn}
-        )
-        return bool(result.rowcount)
+        return _DETACH.run(self.connection, {"of_kind": kind, "of_entity": entity_id, "of_policy_arn": policy_arn}) > 0
 
     def is_attached(self, kind: str, entity_id: str, policy_arn: str) -> bool:
-        t = schema.policy_attachments
-        return self.connection.execute(
-            sa.select(t.c.policy_arn).where(
-                t.c.entity_kind == kind, t.c.entity_id == entity_id, t.c.policy_arn == policy_arn
-            )
-        ).first() is not None
+        found = _IS_ATTACHED.first(self.connection, {"of_kind": kind, "of_entity": entity_id, "of_policy_arn": policy_arn})
+        return found is not None
 
     def policies_of(self, kind: str, entity_id: str) -> list[str]:
         """The ARNs of the policies attached to an entity, in the order they were attached."""
-        rows = self.connection.execute(_POLICIES_OF, {"of_kind": kind, "of_entity": entity_id})
-        return [row.policy_arn for row in rows]
+        rows = _POLICIES_OF.all(self.connection, {"of_kind": kind, "of_entity": entity_id})
+        return [row["policy_arn"] for row in rows]
 
     def count_for_entity(self, kind: str, entity_id: str) -> int:
-        return int(self.connection.execute(
-            _COUNT_FOR_ENTITY, {"of_kind": kind, "of_entity": entity_id}
-        ).scalar_one())
+        return int(_COUNT_FOR_ENTITY.scalar(self.connection, {"of_kind": kind, "of_entity": entity_id}))
 
     def attachment_count(self, account_id: str, policy_arn: str) -> int:
         t = schema.policy_attachments

@@ -5,6 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from iamd.store.prepared import Prepared
+
+# One prepared INSERT per table and set of columns.
+_INSERTS: dict[tuple[sa.Table, tuple[str, ...]], Prepared] = {}
+
 
 class DuplicateKey(Exception):
     """A unique constraint refused the row (the name or id is taken)."""
@@ -23,11 +28,15 @@ class Repository:
         on PostgreSQL, where an error aborts the whole transaction, the insert runs in a
         savepoint.
         """
+        key = (table, tuple(values))
+        insert = _INSERTS.get(key)
+        if insert is None:
+            insert = _INSERTS.setdefault(key, Prepared(table.insert(), column_keys=key[1]))
         try:
             if self.connection.dialect.name == "sqlite":
-                self.connection.execute(table.insert(), values)
+                insert.run(self.connection, values)
             else:
                 with self.connection.begin_nested():
-                    self.connection.execute(table.insert(), values)
+                    insert.run(self.connection, values)
         except sa.exc.IntegrityError as exc:
             raise DuplicateKey(str(exc.orig)) from exc

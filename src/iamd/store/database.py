@@ -23,9 +23,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql.dml import Delete, Insert, Update
 
-from iamd.store import notifications, schema
+from iamd.store import changes, notifications, schema
 from iamd.store.access_keys import AccessKeyRepository
 from iamd.store.accounts import AccountRepository
 from iamd.store.aliases import AliasRepository
@@ -43,6 +42,7 @@ from iamd.store.meta import StoreMetaRepository
 from iamd.store.mfa import MfaRepository
 from iamd.store.passwords import PasswordRepository
 from iamd.store.policies import PolicyRepository
+from iamd.store.prepared import Prepared, run_sql
 from iamd.store.reports import ReportRepository
 from iamd.store.roles import RoleRepository
 from iamd.store.sealed import SealedValueRepository
@@ -70,48 +70,14 @@ class StoreError(Exception):
     """The database could not be reached or is not in a usable state."""
 
 
-# Tables and columns whose writes change nothing any process caches.
-_UNCACHED_TABLES = frozenset({
-    "audit_events", "service_last_accessed", "credential_reports", "access_advisor_jobs",
-    "saml_assertions_used", "store_meta", "state_version", "web_identity_signing_keys",
-    "webauthn_challenges",
-})
-_USAGE_COLUMNS = frozenset({
-    "last_used_at", "last_used_region", "last_used_service", "last_used_step", "password_last_used",
-    "failed_attempts", "locked_until", "sign_count",
-})
-_WRITES = "iamd.changes_cached_state"
-
-
-def changes_cached_state(statement: object) -> bool:
-    """Whether executing ``statement`` may change state that a process caches."""
-    return _cached_change(statement) is not None
-
-
-def _cached_change(statement: object) -> tuple[str, bool] | None:
-    """(table, whether the statement only adds rows) for a write that may change cached
-    state; None for anything else."""
-    if not isinstance(statement, (Insert, Update, Delete)):
-        return None
-    table = statement.table.name  # type: ignore[union-attr]
-    if table in _UNCACHED_TABLES:
-        return None
-    if isinstance(statement, Update) and statement._values:
-        columns = {getattr(key, "key", key) for key in statement._values}
-        if columns <= _USAGE_COLUMNS:
-            return None
-    return table, isinstance(statement, Insert)
-
-
 def _watch_writes(engine: Engine) -> None:
     @event.listens_for(engine, "before_execute")
     def _on_execute(connection: Connection, statement: Any, *_args: Any) -> None:
-        change = _cached_change(statement)
-        if change is not None:
-            connection.info.setdefault(_WRITES, set()).add(change)
+        changes.note_statement(connection, statement)
 
 
-_BUMP_STATE_VERSION = schema.state_version.update().values(version=schema.state_version.c.version + 1)
+_BUMP_STATE_VERSION = Prepared(
+    schema.state_version.update().values(version=schema.state_version.c.version + 1))
 
 
 def _one_line(error: object) -> str:
@@ -247,10 +213,8 @@ def _configure_sqlite(engine: Engine, *, durable: bool) -> None:
     def _on_begin(connection: Connection) -> None:
         # Writers take the write lock up front, so two writers never deadlock on a lock
         # upgrade; readers begin deferred and never block each other.
-        if connection.info.get("readonly"):
-            connection.exec_driver_sql("BEGIN")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: Core's execution path costs more than SQLite's BEGIN.
+        run_sql(connection, "BEGIN" if connection.info.get("readonly") else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -357,27 +321,27 @@ class Database:
         """A unit of work that writes: committed when the block ends, rolled back if it raises.
 
         On SQLite the process's writers take turns and share commits (``GroupCommit``)."""
-        changes: set[tuple[str, bool]] = set()
+        made: set[changes.Change] = set()
 
         def finish(connection: Connection) -> None:
-            changes.update(connection.info.pop(_WRITES, ()))
-            if changes and self.notify_channel is not None:
+            made.update(changes.take(connection))
+            if made and self.notify_channel is not None:
                 notifications.bump_and_notify(connection, self.notify_channel, self.notify_sender)
-            elif changes:
-                connection.execute(_BUMP_STATE_VERSION)
+            elif made:
+                _BUMP_STATE_VERSION.run(connection)
 
         if self._group_commit is not None:
             with self._group_commit.unit(finish) as connection:
-                connection.info.pop(_WRITES, None)
+                changes.take(connection)
                 yield UnitOfWork(connection)
         else:
             with self.engine.begin() as connection:
-                connection.info.pop(_WRITES, None)
+                changes.take(connection)
                 yield UnitOfWork(connection)
                 finish(connection)
-        if changes:
+        if made:
             with self._counting:
-                for table, added_only in changes:
+                for table, added_only in made:
                     if not added_only:
                         self._modified[table] = self._modified.get(table, 0) + 1
                 self.local_changes += 1

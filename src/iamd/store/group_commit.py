@@ -32,6 +32,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection, Engine
 
+from iamd.store.prepared import run_sql
+
 
 class _Batch:
     """Units of work sharing one open transaction, and how its commit ended."""
@@ -93,7 +95,7 @@ class GroupCommit:
                 # transaction holds only its work and is rolled back.
                 savepoint = None
             else:
-                savepoint = batch.connection.begin_nested()
+                savepoint = _Savepoint(batch.connection)
         except BaseException:
             self._finish_batch_if_last(batch)
             raise
@@ -204,6 +206,28 @@ class _ProcessLock:
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+class _Savepoint:
+    """A unit's savepoint inside the batch, run on the driver (Core builds and compiles its
+    savepoint statements anew every time). Units of a batch run one after another, so one
+    name serves them all; a handler's own nested savepoints stack inside it."""
+
+    _NAME = "iamd_unit"
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        run_sql(connection, f"SAVEPOINT {self._NAME}")
+        self.is_active = True
+
+    def commit(self) -> None:
+        self.is_active = False
+        run_sql(self._connection, f"RELEASE SAVEPOINT {self._NAME}")
+
+    def rollback(self) -> None:
+        self.is_active = False
+        run_sql(self._connection, f"ROLLBACK TO SAVEPOINT {self._NAME}")
+        run_sql(self._connection, f"RELEASE SAVEPOINT {self._NAME}")
 
 
 class _BatchFailed(Exception):

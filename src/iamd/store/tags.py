@@ -8,20 +8,21 @@ import sqlalchemy as sa
 
 from iamd.store import schema
 from iamd.store.base import DuplicateKey, Repository
+from iamd.store.prepared import Prepared
 
-_LIST = (
+_LIST = Prepared(
     sa.select(schema.tags.c.key, schema.tags.c.value)
     .where(schema.tags.c.entity_kind == sa.bindparam("kind"), schema.tags.c.entity_id == sa.bindparam("id"))
     .order_by(schema.tags.c.position)
 )
-_REMOVE_ALL = schema.tags.delete().where(
-    schema.tags.c.entity_kind == sa.bindparam("kind"), schema.tags.c.entity_id == sa.bindparam("id"))
+_REMOVE_ALL = Prepared(schema.tags.delete().where(
+    schema.tags.c.entity_kind == sa.bindparam("kind"), schema.tags.c.entity_id == sa.bindparam("id")))
 
 
 class TagRepository(Repository):
     def list(self, entity_kind: str, entity_id: str) -> list[tuple[str, str]]:
-        rows = self.connection.execute(_LIST, {"kind": entity_kind, "id": entity_id})
-        return [(row.key, row.value) for row in rows]
+        rows = _LIST.all(self.connection, {"kind": entity_kind, "id": entity_id})
+        return [(row["key"], row["value"]) for row in rows]
 
     def put(self, account_id: str, entity_kind: str, entity_id: str, tags: Sequence[tuple[str, str]]) -> None:
         """Add tags or overwrite the values of existing keys (matched without regard to case)."""
@@ -71,7 +72,7 @@ class TagRepository(Repository):
             )
 
     def remove_all(self, entity_kind: str, entity_id: str) -> None:
-        self.connection.execute(_REMOVE_ALL, {"kind": entity_kind, "id": entity_id})
+        _REMOVE_ALL.run(self.connection, {"kind": entity_kind, "id": entity_id})
 
     def count(self, entity_kind: str, entity_id: str) -> int:
         t = schema.tags

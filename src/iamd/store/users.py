@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
 
 from iamd.store import schema
 from iamd.store.base import DuplicateKey, Repository
+from iamd.store.prepared import Prepared
 from iamd.store.records import UserRecord
 
 # Credentials that must be removed before a user can be deleted, as (what, table).
@@ -24,13 +25,13 @@ _DEPENDENTS: tuple[tuple[str, sa.Table], ...] = (
 
 _t = schema.users
 # Statements built once: building a statement costs more than running it on SQLite.
-_BY_NAME = sa.select(_t).where(_t.c.account_id == sa.bindparam("account_id"),
-                               _t.c.name_lower == sa.bindparam("name_lower"))
-_BY_ID = sa.select(_t).where(_t.c.id == sa.bindparam("id"))
-_DELETE = _t.delete().where(_t.c.id == sa.bindparam("id"))
-_COUNT = sa.select(sa.func.count()).select_from(_t).where(_t.c.account_id == sa.bindparam("account_id"))
+_BY_NAME = Prepared(sa.select(_t).where(_t.c.account_id == sa.bindparam("account_id"),
+                                        _t.c.name_lower == sa.bindparam("name_lower")))
+_BY_ID = Prepared(sa.select(_t).where(_t.c.id == sa.bindparam("id")))
+_DELETE = Prepared(_t.delete().where(_t.c.id == sa.bindparam("id")))
+_COUNT = Prepared(sa.select(sa.func.count()).select_from(_t).where(_t.c.account_id == sa.bindparam("account_id")))
 # One query for every DeleteConflict check: which of them still hold.
-_DEPENDENT_CHECKS = sa.select(
+_DEPENDENT_CHECKS = Prepared(sa.select(
     *[sa.exists(sa.select(table.c.user_id).where(table.c.user_id == sa.bindparam("user_id"))).label(what)
       for what, table in _DEPENDENTS],
     sa.exists(sa.select(schema.inline_policies.c.entity_id).where(
@@ -41,7 +42,7 @@ _DEPENDENT_CHECKS = sa.select(
         schema.policy_attachments.c.entity_id == sa.bindparam("user_id"))).label("attached-policies"),
     sa.exists(sa.select(schema.group_members.c.user_id).where(
         schema.group_members.c.user_id == sa.bindparam("user_id"))).label("groups"),
-)
+))
 
 
 class UserRepository(Repository):
@@ -58,13 +59,11 @@ class UserRepository(Repository):
         )
 
     def get_by_name(self, account_id: str, name: str) -> UserRecord | None:
-        row = self.connection.execute(
-            _BY_NAME, {"account_id": account_id, "name_lower": name.lower()}
-        ).mappings().first()
+        row = _BY_NAME.first(self.connection, {"account_id": account_id, "name_lower": name.lower()})
         return user_from_row(row) if row else None
 
     def get(self, user_id: str) -> UserRecord | None:
-        row = self.connection.execute(_BY_ID, {"id": user_id}).mappings().first()
+        row = _BY_ID.first(self.connection, {"id": user_id})
         return user_from_row(row) if row else None
 
     def get_many(self, user_ids: Sequence[str]) -> dict[str, UserRecord]:
@@ -86,7 +85,7 @@ class UserRepository(Repository):
         return [user_from_row(row) for row in rows]
 
     def count(self, account_id: str) -> int:
-        return int(self.connection.execute(_COUNT, {"account_id": account_id}).scalar_one())
+        return int(_COUNT.scalar(self.connection, {"account_id": account_id}))
 
     def update(self, user_id: str, *, name: str, path: str) -> None:
         """Rename or move a user; a taken name raises ``DuplicateKey``."""
@@ -103,11 +102,12 @@ class UserRepository(Repository):
         Any of ``access-keys``, ``signing-certificates``, ``ssh-public-keys``,
         ``service-specific-credentials``, ``inline-policies``, ``attached-policies``, ``groups``.
         """
-        row = self.connection.execute(_DEPENDENT_CHECKS, {"user_id": user_id}).mappings().one()
+        row = _DEPENDENT_CHECKS.first(self.connection, {"user_id": user_id})
+        assert row is not None  # SELECT EXISTS(...) always answers one row
         return [what for what, present in row.items() if present]
 
     def delete(self, user_id: str) -> None:
-        self.connection.execute(_DELETE, {"id": user_id})
+        _DELETE.run(self.connection, {"id": user_id})
 
     def _exists(self, query: sa.Select[tuple[str]]) -> bool:
         return self.connection.execute(query.limit(1)).first() is not None
@@ -120,7 +120,7 @@ class UserRepository(Repository):
             raise DuplicateKey(str(exc.orig)) from exc
 
 
-def user_from_row(row: RowMapping) -> UserRecord:
+def user_from_row(row: Mapping[Any, Any]) -> UserRecord:
     return UserRecord(
         id=row["id"],
         account_id=row["account_id"],
