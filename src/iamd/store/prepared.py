@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.base import Executable
 
-from iamd.store import changes
+from iamd.store.changes import cached_change, note
 
 Row = dict[str, Any]
 Params = Mapping[str, Any]
@@ -85,7 +85,7 @@ class Prepared:
         """``column_keys``: for an INSERT, the columns it sets (the parameters' names)."""
         self.statement = statement
         self._column_keys = list(column_keys) if column_keys is not None else None
-        self._change = changes.cached_change(statement)
+        self._change = cached_change(statement)
         self._compiled: dict[type[Dialect], _Compiled] = {}
 
     def first(self, connection: Connection, params: Params | None = None) -> Row | None:
@@ -135,7 +135,7 @@ class Prepared:
         if not connection.in_transaction():
             connection.begin()  # what Core's autobegin does (and the store's begin hook with it)
         if self._change is not None:
-            changes.note(connection, self._change)
+            note(connection, self._change)
         pooled = connection.connection
         cursor = pooled.driver_connection.cursor()  # type: ignore[union-attr]
         try:
