@@ -141,3 +141,47 @@ def test_a_write_transaction_inside_another_is_refused_not_deadlocked(sqlite_db:
     with sqlite_db.transaction() as unit:
         unit.users.add(_user(2))
     assert _names(sqlite_db) == {"user2"}
+
+
+def test_a_unit_that_joins_a_batch_and_fails_is_undone_to_its_savepoint(sqlite_db: Database) -> None:
+    """The second unit of a batch runs in a savepoint of the batch's transaction: its failure
+    undoes its own work (a rename through a nested savepoint of its own included), and the
+    first unit's work is still committed, in one commit."""
+    group = sqlite_db._group_commit
+    assert group is not None
+    with sqlite_db.transaction() as unit:
+        unit.users.add(_user(9))
+    commits_before = group.commits
+    inside = threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        with sqlite_db.transaction() as unit:
+            unit.users.add(_user(1))
+            inside.set()
+            deadline = threading.Event()
+            while group._queued == 0 and not deadline.wait(0.005):  # the second unit waits to join
+                pass
+
+    def second() -> None:
+        inside.wait(10)
+        try:
+            with sqlite_db.transaction() as unit:
+                unit.users.add(_user(2))
+                unit.users.update(_user(9).id, name="renamed", path="/")
+                raise RuntimeError("refused")
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [str(e) for e in errors] == ["refused"]
+    assert _names(sqlite_db) == {"user1", "user9"}
+    assert group.commits - commits_before == 1
+    # The batch's connection is clean for the next writer.
+    with sqlite_db.transaction() as unit:
+        unit.users.add(_user(3))
+    assert _names(sqlite_db) == {"user1", "user3", "user9"}
