@@ -118,19 +118,13 @@ class Prepared:
         finally:
             cursor.close()
 
-    def run_many(self, connection: Connection, rows: Iterable[Params]) -> None:
-        """Run a write once for each set of parameters."""
-        compiled = self._for(connection.dialect)
-        _compiled, cursor = self._execute(connection, [compiled.parameters(p) for p in rows], many=True)
-        cursor.close()
-
     def _for(self, dialect: Dialect) -> _Compiled:
         compiled = self._compiled.get(type(dialect))
         if compiled is None:
             compiled = self._compiled[type(dialect)] = _Compiled(self.statement, dialect, self._column_keys)
         return compiled
 
-    def _execute(self, connection: Connection, params: Any, *, many: bool = False) -> tuple[_Compiled, Any]:
+    def _execute(self, connection: Connection, params: Params | None) -> tuple[_Compiled, Any]:
         compiled = self._for(connection.dialect)
         if not connection.in_transaction():
             connection.begin()  # what Core's autobegin does (and the store's begin hook with it)
@@ -139,10 +133,7 @@ class Prepared:
         pooled = connection.connection
         cursor = pooled.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            if many:
-                cursor.executemany(compiled.sql, params)
-            else:
-                cursor.execute(compiled.sql, compiled.parameters(params))
+            cursor.execute(compiled.sql, compiled.parameters(params))
         except connection.dialect.loaded_dbapi.Error as exc:
             raise _core_error(connection, compiled.sql, exc, cursor) from exc
         return compiled, cursor
