@@ -130,24 +130,26 @@ class Prepared:
             connection.begin()  # what Core's autobegin does (and the store's begin hook with it)
         if self._change is not None:
             note(connection, self._change)
-        pooled = connection.connection
-        cursor = pooled.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(compiled.sql, compiled.parameters(params))
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise _core_error(connection, compiled.sql, exc, cursor) from exc
-        return compiled, cursor
+        return compiled, _driver_cursor(connection, compiled.sql, compiled.parameters(params))
 
 
 def run_sql(connection: Connection, sql: str) -> None:
     """Run a statement without parameters or result (``BEGIN``, ``SAVEPOINT``...) on the
     driver, with driver errors raised as Core's."""
+    _driver_cursor(connection, sql, None).close()
+
+
+def _driver_cursor(connection: Connection, sql: str, parameters: Any) -> Any:
+    """A driver cursor that has run ``sql``; a driver error is raised as Core's."""
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(sql)
+        if parameters is None:
+            cursor.execute(sql)
+        else:
+            cursor.execute(sql, parameters)
     except connection.dialect.loaded_dbapi.Error as exc:
         raise _core_error(connection, sql, exc, cursor) from exc
-    cursor.close()
+    return cursor
 
 
 def _core_error(connection: Connection, sql: str, exc: Any, cursor: Any) -> sa.exc.StatementError:
