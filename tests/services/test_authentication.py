@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,8 @@ def test_rows_added_keep_cached_identities_and_changes_drop_them(db: Database) -
 
 
 def test_own_writes_need_no_poll_of_the_database(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    with db.transaction() as unit:
+        unit.accounts.add("111122223333", None, datetime.now(UTC))
     clock = [0.0]
     watcher = StateWatcher(db, poll_interval=1.0, monotonic=lambda: clock[0])
     first = watcher.generation()

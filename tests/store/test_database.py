@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 
-from iamd.store import AccessKeyRecord, Database, DuplicateKey, UserRecord
+from iamd.store import AccessKeyRecord, Database, DuplicateKey, ReferenceGone, UserRecord
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -43,6 +44,17 @@ def test_names_are_unique_without_regard_to_case(db: Database) -> None:
         unit.users.add(UserRecord(id="AIDA4", account_id="111122223333", name="carol", path="/", created_at=NOW))
     with db.reading() as unit:
         assert [u.name for u in unit.users.list("111122223333")] == ["bob", "carol"]
+
+
+def test_a_row_whose_parent_is_gone_is_refused_as_such(db: Database) -> None:
+    """Not a ``DuplicateKey``: a caller that retries on one (a new random key id) would
+    retry for ever."""
+    with db.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+    with pytest.raises(ReferenceGone), db.transaction() as unit:
+        unit.access_keys.add(AccessKeyRecord("AKIAGONE", "111122223333", "AIDAGONE", b"\x00sealed", "Active", NOW))
+    with db.reading() as unit:
+        assert unit.access_keys.get("AKIAGONE") is None
 
 
 def test_a_failed_transaction_leaves_nothing_behind(db: Database) -> None:
@@ -136,3 +148,21 @@ def test_the_account_lock_makes_another_transaction_wait(db: Database) -> None:
         order.append("first")
     thread.join()
     assert order == ["first", "second"]
+
+
+def test_pooled_connections_the_server_closed_are_replaced_on_checkout(pg: Database) -> None:
+    """A restart or a terminated backend closes the pool's idle connections; the next unit
+    of work gets a new one instead of failing on the dead one."""
+    from iamd.store.notifications import conninfo
+    from tests.conftest import POSTGRES_URL
+
+    with pg.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+    with pg.reading() as unit:
+        pid = unit.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    with psycopg.connect(conninfo(POSTGRES_URL), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        admin.execute("SELECT pg_sleep(0.2)")
+    with pg.reading() as unit:
+        assert unit.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != pid
+        assert [a.id for a in unit.accounts.list()] == ["111122223333"]

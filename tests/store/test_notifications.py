@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,22 +13,9 @@ import pytest
 
 from iamd.store import Database, sqlite_url
 from iamd.store.notifications import ChangeListener, channel_for, conninfo
-from tests.conftest import POSTGRES_URL, require_postgres
+from tests.conftest import POSTGRES_URL
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-
-@pytest.fixture
-def pg() -> Iterator[Database]:
-    """A migrated, empty PostgreSQL store in a schema of its own (LISTEN/NOTIFY is
-    PostgreSQL's; processes sharing a SQLite file poll the version)."""
-    require_postgres()
-    database = Database(POSTGRES_URL, schema_name="iamd_test_" + uuid.uuid4().hex[:12])
-    database.create_schema()
-    database.migrate()
-    yield database
-    database.drop_schema()
-    database.dispose()
 
 
 class Heard:

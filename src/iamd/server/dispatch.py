@@ -24,6 +24,7 @@ from urllib.parse import parse_qs
 from iamd import sigv4
 from iamd.protocol import QueryService, find_service_for_action, load_service
 from iamd.protocol.errors import (
+    ConcurrentModification,
     InternalFailure,
     InvalidAction,
     NotImplementedOperation,
@@ -39,6 +40,7 @@ from iamd.services.authentication import authenticate, signature_error
 from iamd.services.caller import Caller
 from iamd.services.federation.role_session import PRINCIPAL_TYPES, UNSIGNED_ACTIONS, unsigned_caller
 from iamd.services.operations import Handler, OperationContext, Output, Params
+from iamd.store import ReferenceGone
 
 log = logging.getLogger("iamd.request")
 
@@ -325,7 +327,15 @@ def run_handler(
     state.authorizer.authorize(context, service_name, operation, params)
     if operation in FLUSH_AUDIT_FIRST:
         state.audit.flush()
-    return handler(context, params)
+    try:
+        return handler(context, params)
+    except ReferenceGone:
+        # What IAM answers when requests changing the same entity cross: here another
+        # request deleted what this one was adding to, after this one looked it up.
+        raise ConcurrentModification(
+            "The request was rejected because multiple requests to change this object were "
+            "submitted simultaneously. Wait a few minutes and submit your request again."
+        ) from None
 
 
 def execute(

@@ -26,14 +26,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from iamd.store import schema
+from iamd.store.prepared import Prepared
+
 log = logging.getLogger("iamd.store.notifications")
 
 # How the listener's session shows in pg_stat_activity.
 APPLICATION_NAME = "iamd state listener"
 
 # The version bump and the announcement in one round trip.
-_BUMP_AND_NOTIFY = sa.text(
-    "UPDATE state_version SET version = version + 1 RETURNING pg_notify(:channel, :sender)"
+_BUMP_AND_NOTIFY = Prepared(
+    schema.state_version.update()
+    .where(schema.state_version.c.id == sa.bindparam("slot"))
+    .values(version=schema.state_version.c.version + 1)
+    .returning(sa.func.pg_notify(sa.bindparam("channel"), sa.bindparam("sender")))
 )
 
 # Reconnection delays grow from the first to the last, doubling.
@@ -53,10 +59,10 @@ def new_sender() -> str:
     return secrets.token_hex(8)
 
 
-def bump_and_notify(connection: Connection, channel: str, sender: str) -> None:
-    """Bump the state version and announce, at the commit of ``connection``'s transaction,
-    that the state changed."""
-    connection.execute(_BUMP_AND_NOTIFY, {"channel": channel, "sender": sender})
+def bump_and_notify(connection: Connection, slot: int, channel: str, sender: str) -> None:
+    """Bump the state version (its row ``slot``) and announce, at the commit of
+    ``connection``'s transaction, that the state changed."""
+    _BUMP_AND_NOTIFY.run(connection, {"slot": slot, "channel": channel, "sender": sender})
 
 
 def conninfo(url: str) -> str:

@@ -23,8 +23,11 @@ from iamd.store.types import UTCDateTime
 
 metadata = MetaData()
 
-# A single row whose counter every write bumps in the same transaction: processes that
-# share the database compare it to know when their caches are stale.
+# The state version: every write bumps it in the same transaction, and processes that share
+# the database compare it to know when their caches are stale. It is the sum of
+# ``STATE_VERSION_SLOTS`` rows (migration 0013), each transaction bumping one at random, so
+# that concurrent writers do not queue on one row's lock from their bump to their commit.
+STATE_VERSION_SLOTS = 16
 state_version = Table(
     "state_version",
     metadata,
