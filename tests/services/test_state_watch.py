@@ -17,6 +17,9 @@ class FakeDatabase:
         self.reads += 1
         return self.version
 
+    def local_modifications(self, tables: object) -> int:
+        return 0
+
 
 def watcher(db: FakeDatabase, clock: list[float], **kwargs: Any) -> StateWatcher:
     return StateWatcher(cast(Any, db), monotonic=lambda: clock[0], **kwargs)
@@ -75,3 +78,26 @@ def test_a_connected_listener_makes_the_poll_rarer() -> None:
     assert watch.generation()[0] == first
     watch.listening(False)
     assert watch.generation()[0] == first + 1
+
+
+def test_an_announced_change_moves_the_generations_without_reading_the_version() -> None:
+    db, clock = FakeDatabase(), [0.0]
+    watch = watcher(db, clock, poll_interval=30.0)
+    everything, keys, groups = watch.generation(), watch.generation_of(["users", "access_keys"]), watch.generation_of(["groups"])
+    reads = db.reads
+    watch.announced(frozenset({"users"}))  # another process deleted or updated users
+    assert watch.generation() != everything
+    assert watch.generation_of(["users", "access_keys"]) != keys
+    assert watch.generation_of(["groups"]) == groups  # nothing of its tables changed
+    watch.announced(frozenset())  # rows only added
+    assert watch.generation_of(["groups"]) == groups
+    assert db.reads == reads
+
+
+def test_an_announcement_that_does_not_say_what_changed_reads_the_version() -> None:
+    db, clock = FakeDatabase(), [0.0]
+    watch = watcher(db, clock, poll_interval=30.0)
+    groups = watch.generation_of(["groups"])
+    db.version = 2
+    watch.announced(None)
+    assert watch.generation_of(["groups"]) != groups

@@ -11,8 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from iamd.store import Database, sqlite_url
-from iamd.store.notifications import ChangeListener, channel_for, conninfo
+from iamd.store import Database, UserRecord, sqlite_url
+from iamd.store.notifications import ChangeListener, channel_for, conninfo, parse_payload, payload
 from tests.conftest import POSTGRES_URL
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -22,9 +22,11 @@ class Heard:
     def __init__(self) -> None:
         self.count = 0
         self.event = threading.Event()
+        self.tables: list[frozenset[str] | None] = []
 
-    def __call__(self) -> None:
+    def __call__(self, modified: frozenset[str] | None) -> None:
         self.count += 1
+        self.tables.append(modified)
         self.event.set()
 
     def wait(self, timeout: float = 5.0) -> bool:
@@ -69,6 +71,28 @@ def test_a_commit_that_changed_state_is_heard(listening: tuple[ChangeListener, H
     assert listener.notifications == 1
 
 
+def test_a_notification_names_the_tables_whose_rows_were_updated_or_deleted(
+    listening: tuple[ChangeListener, Heard], pg: Database
+) -> None:
+    """Rows only added are not named: they change no entry a cache holds."""
+    _listener, heard = listening
+    assert heard.tables == [None]  # on connecting: anything may have changed meanwhile
+    with pg.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+        unit.users.add(UserRecord(id="AIDA1", account_id="111122223333", name="ann", path="/", created_at=NOW))
+    assert heard.wait()
+    with pg.transaction() as unit:
+        unit.users.delete("AIDA1")
+    assert heard.wait()
+    assert heard.tables[1:] == [frozenset(), frozenset({"users"})]
+
+
+def test_payloads_round_trip() -> None:
+    assert parse_payload(payload("ab12", {"users", "access_keys"})) == ("ab12", frozenset({"access_keys", "users"}))
+    assert parse_payload(payload("ab12", set())) == ("ab12", frozenset())
+    assert parse_payload("ab12") == ("ab12", None)  # says nothing of what changed
+
+
 def test_nothing_is_announced_before_commit_or_after_rollback(
     listening: tuple[ChangeListener, Heard], pg: Database
 ) -> None:
@@ -99,7 +123,7 @@ def test_the_listener_reconnects_after_its_backend_is_terminated(
 
 
 def test_stop_ends_the_thread(pg: Database) -> None:
-    listener = ChangeListener(pg.url, "iamd_state_unused", lambda: None, poll_timeout=0.1)
+    listener = ChangeListener(pg.url, "iamd_state_unused", lambda _modified: None, poll_timeout=0.1)
     listener.start()
     assert wait_until(lambda: listener.connected)
     started = time.monotonic()

@@ -252,7 +252,7 @@ def watch_state(db: Database, settings: Settings) -> tuple[StateWatcher, ChangeL
         listening_poll_interval=LISTENING_POLL_INTERVAL if configured is None else configured,
     )
     listener = ChangeListener(
-        db.url, db.notify_channel, watcher.invalidate, on_connected=watcher.listening, own_sender=db.notify_sender
+        db.url, db.notify_channel, watcher.announced, on_connected=watcher.listening, own_sender=db.notify_sender
     )
     listener.start()
     return watcher, listener

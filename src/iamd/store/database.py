@@ -368,7 +368,8 @@ class Database:
             made.update(changes.take(connection))
             if made and self.notify_channel is not None:
                 notifications.bump_and_notify(
-                    connection, state_version_slot(), self.notify_channel, self.notify_sender)
+                    connection, state_version_slot(), self.notify_channel, self.notify_sender,
+                    {table for table, added_only in made if not added_only})
             elif made:
                 _BUMP_STATE_VERSION.run(connection, {"slot": state_version_slot()})
 

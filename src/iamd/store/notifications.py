@@ -1,16 +1,19 @@
 """Telling every process at once that the stored state changed: PostgreSQL's LISTEN/NOTIFY.
 
 A transaction that bumps the state version also calls ``pg_notify`` on the store's
-channel, in the same statement (``bump_and_notify``). PostgreSQL delivers the notification only if and when that
-transaction commits, to every session listening on the channel: so a node learns of
-another node's change within milliseconds, instead of at its next poll of the version.
+channel, in the same statement (``bump_and_notify``). PostgreSQL delivers the notification
+only if and when that transaction commits, to every session listening on the channel: so a
+node learns of another node's change within milliseconds, instead of at its next poll of
+the version. The payload names the tables whose rows the transaction updated or deleted,
+so that a cache read from other tables only (the access-key identities) stays.
 
 ``ChangeListener`` is that session for one process: a daemon thread with a connection of
-its own, in autocommit, that runs ``LISTEN`` and calls ``on_change`` for every
-notification of another process. If the connection drops (a restarted database, a terminated backend) it
-reconnects with a growing delay, and calls ``on_change`` once it listens again, since
-notifications sent while it was away are lost. The version stays the truth: a
-notification only says "look now", so a lost one costs at most one poll interval.
+its own, in autocommit, that runs ``LISTEN`` and calls ``on_change(tables)`` for every
+notification of another process. If the connection drops (a restarted database, a
+terminated backend) it reconnects with a growing delay, and calls ``on_change(None)``
+(anything may have changed) once it listens again, since notifications sent while it was
+away are lost. The version stays the truth: it is still read now and then, so a lost
+notification costs at most one poll interval.
 
 SQLite has no such channel: processes sharing a SQLite file poll the version.
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,10 +62,28 @@ def new_sender() -> str:
     return secrets.token_hex(8)
 
 
-def bump_and_notify(connection: Connection, slot: int, channel: str, sender: str) -> None:
+def bump_and_notify(
+    connection: Connection, slot: int, channel: str, sender: str, modified: Iterable[str]
+) -> None:
     """Bump the state version (its row ``slot``) and announce, at the commit of
-    ``connection``'s transaction, that the state changed."""
-    _BUMP_AND_NOTIFY.run(connection, {"slot": slot, "channel": channel, "sender": sender})
+    ``connection``'s transaction, that the state changed: the payload names the sender and
+    the tables whose rows the transaction updated or deleted (``payload``)."""
+    _BUMP_AND_NOTIFY.run(connection, {"slot": slot, "channel": channel, "sender": payload(sender, modified)})
+
+
+def payload(sender: str, modified: Iterable[str]) -> str:
+    """``sender:table,table``: who changed the state, and which tables' rows it updated or
+    deleted (rows only added change no entry a cache holds)."""
+    return f"{sender}:{','.join(sorted(modified))}"
+
+
+def parse_payload(text: str) -> tuple[str, frozenset[str] | None]:
+    """The sender and the tables of a payload; None for the tables when the payload does
+    not say (any cache may be stale)."""
+    sender, colon, tables = text.partition(":")
+    if not colon:
+        return sender, None
+    return sender, frozenset(table for table in tables.split(",") if table)
 
 
 def conninfo(url: str) -> str:
@@ -78,7 +99,7 @@ class ChangeListener:
         self,
         url: str,
         channel: str,
-        on_change: Callable[[], None],
+        on_change: Callable[[frozenset[str] | None], None],
         *,
         on_connected: Callable[[bool], None] | None = None,
         poll_timeout: float = 0.5,
@@ -145,16 +166,19 @@ class ChangeListener:
         self.connected = True
         self._on_connected(True)
         # Whatever changed while no one listened is only in the version: look at it now.
-        self._on_change()
+        self._on_change(None)
         while not self._stop.is_set():
             heard = False
+            modified: frozenset[str] | None = frozenset()
             for notification in connection.notifies(timeout=self._poll_timeout):
-                if notification.payload != self._own_sender:
+                sender, tables = parse_payload(notification.payload)
+                if sender != self._own_sender:
                     self.notifications += 1
                     heard = True
+                    modified = tables
                     break
             if heard:
-                self._on_change()
+                self._on_change(modified)
             elif connection.closed or connection.broken:
                 raise ConnectionError("the connection is closed")
 
