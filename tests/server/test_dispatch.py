@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iamd.server.dispatch import ApiRequest, runs_inline
+from iamd.server.dispatch import ApiRequest, runs_inline, runs_long
 
 
 def request(body: str) -> ApiRequest:
@@ -30,6 +30,20 @@ def test_heavy_or_writing_calls_run_in_a_worker_thread(action: str) -> None:
 
 def test_a_large_body_is_parsed_in_a_worker_thread() -> None:
     assert not runs_inline(request("Action=ListUsers&Version=2010-05-08&Pad=" + "x" * 20_000))
+
+
+@pytest.mark.parametrize("action", [
+    "SimulateCustomPolicy", "SimulatePrincipalPolicy", "GetContextKeysForPrincipalPolicy",
+    "GetAccountAuthorizationDetails", "GenerateCredentialReport", "AssumeRoleWithWebIdentity",
+])
+def test_calls_that_may_compute_or_wait_for_long_get_the_pool_of_their_own(action: str) -> None:
+    assert runs_long(request(f"Action={action}&Version=2010-05-08"))
+
+
+@pytest.mark.parametrize("action", ["CreateUser", "PutUserPolicy", "DeleteAccessKey", "AssumeRole"])
+def test_short_calls_share_the_small_pool(action: str) -> None:
+    assert not runs_long(request(f"Action={action}&Version=2010-05-08"))
+    assert runs_long(request(f"Action={action}&Version=2010-05-08&Pad=" + "x" * 20_000))
 
 
 def test_a_row_whose_parent_went_away_meanwhile_answers_concurrent_modification() -> None:

@@ -21,8 +21,9 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -41,7 +42,15 @@ from iamd.services.federation import outbound_tokens
 from iamd.store import StoreError
 
 MAX_BODY_BYTES = limits.MAX_BODY_BYTES
-API_THREADS = 40
+# The threads of the API requests that do not run on the event loop. The short ones (every
+# write) get a few: enough to overlap their waits on the store (a commit's flush, a
+# PostgreSQL round trip), few enough not to fight over the interpreter lock. Measured
+# with the write cycle at 8 connections, 4 threads served 26% more requests than 40 on
+# PostgreSQL (p99 44 ms against 58) and 4-8% more on SQLite. Calls that may compute or
+# wait for long (``dispatch.runs_long``) get a pool of their own, so that they never
+# queue the short ones.
+SHORT_CALL_THREADS = 4
+LONG_CALL_THREADS = 40
 
 log = logging.getLogger("iamd.request")
 
@@ -64,6 +73,18 @@ async def _read_body(receive: Receive) -> bytes | None:
     return b"".join(chunks)
 
 
+@dataclass(frozen=True)
+class ApiThreads:
+    """Where the API requests that do not run on the event loop run."""
+
+    short: ThreadPoolExecutor
+    long: ThreadPoolExecutor
+
+    def shutdown(self) -> None:
+        self.short.shutdown(wait=True)
+        self.long.shutdown(wait=True)
+
+
 async def _send(send: Send, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
     raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
     raw.append((b"content-length", str(len(body)).encode()))
@@ -71,7 +92,7 @@ async def _send(send: Send, status: int, body: bytes, headers: list[tuple[str, s
     await send({"type": "http.response.body", "body": body})
 
 
-async def _api(state: ServerState, threads: Executor, scope: Scope, receive: Receive, send: Send) -> None:
+async def _api(state: ServerState, threads: ApiThreads, scope: Scope, receive: Receive, send: Send) -> None:
     """An AWS API request, handed straight to the dispatcher (no routing or middleware:
     this is the hot path)."""
     client = scope.get("client")
@@ -97,7 +118,7 @@ async def _api(state: ServerState, threads: Executor, scope: Scope, receive: Rec
         await _send(send, *limits.answer(limits.internal_failure(), query, scope["headers"]))
 
 
-async def _dispatch(state: ServerState, threads: Executor, scope: Scope, body: bytes, send: Send) -> None:
+async def _dispatch(state: ServerState, threads: ApiThreads, scope: Scope, body: bytes, send: Send) -> None:
     client = scope.get("client")
     api_request = dispatch.ApiRequest(
         method=scope["method"],
@@ -112,7 +133,8 @@ async def _dispatch(state: ServerState, threads: Executor, scope: Scope, body: b
     if dispatch.runs_inline(api_request):
         result = dispatch.handle(state, api_request)
     else:
-        result = await asyncio.get_running_loop().run_in_executor(threads, dispatch.handle, state, api_request)
+        pool = threads.long if dispatch.runs_long(api_request) else threads.short
+        result = await asyncio.get_running_loop().run_in_executor(pool, dispatch.handle, state, api_request)
     await _send(send, result.status, result.body, result.headers)
 
 
@@ -245,10 +267,12 @@ class IamdApp:
         self.state = state
         self._routes = routes
         self._console = console_app(state)
-        # The API requests that may block (writes, federation) run on these threads: a
-        # plain executor hands a call over for about half the CPU of Starlette's thread
-        # pool, which matters on the write path. As many threads as that pool allows.
-        self.threads = ThreadPoolExecutor(max_workers=API_THREADS, thread_name_prefix="iamd-api")
+        # Plain executors: one hands a call over for about half the CPU of Starlette's
+        # thread pool, which matters on the write path.
+        self.threads = ApiThreads(
+            short=ThreadPoolExecutor(max_workers=SHORT_CALL_THREADS, thread_name_prefix="iamd-api"),
+            long=ThreadPoolExecutor(max_workers=LONG_CALL_THREADS, thread_name_prefix="iamd-api-long"),
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (scope["path"] == "/console" or scope["path"].startswith("/console/")):
@@ -263,7 +287,7 @@ def create_app(state: ServerState) -> IamdApp:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        api.threads.shutdown(wait=True)
+        api.threads.shutdown()
         state.close()
 
     routes = Starlette(

@@ -104,6 +104,7 @@ def _form(request: ApiRequest) -> dict[str, list[str]]:
 # catalogue, and any request with a large body to parse.
 _READ_ONLY_PREFIXES = ("Get", "List", "Decode", "AssumeRole")
 _CPU_HEAVY_PREFIXES = ("GetContextKeysFor",)
+_LONG_PREFIXES = (*_CPU_HEAVY_PREFIXES, "Simulate")
 _CPU_HEAVY = frozenset({
     "GetAccountAuthorizationDetails", "GetAccountSummary", "GetCredentialReport",
     "ListPolicies", "ListEntitiesForPolicy", "ListPoliciesGrantingServiceAccess",
@@ -120,6 +121,18 @@ FLUSH_AUDIT_FIRST = frozenset({
     "GenerateCredentialReport", "GenerateServiceLastAccessedDetails",
     "GetServiceLastAccessedDetails", "GetServiceLastAccessedDetailsWithEntities",
 })
+
+
+def runs_long(request: ApiRequest) -> bool:
+    """Whether a request that does not run inline may compute or wait for long: the
+    simulator and the other CPU-heavy calls, a large body, a wait for the audit writer,
+    federation. The server gives these a pool of their own, so that they never queue the
+    short calls (every other write) behind them."""
+    action = request.action or ""
+    return (
+        action.startswith(_LONG_PREFIXES) or action in _CPU_HEAVY or action in FLUSH_AUDIT_FIRST
+        or action in UNSIGNED_ACTIONS or len(request.body) > _INLINE_BODY_BYTES
+    )
 
 
 def runs_inline(request: ApiRequest) -> bool:
