@@ -38,7 +38,13 @@ def cached_change(statement: object) -> Change | None:
         columns = {getattr(key, "key", key) for key in statement._values}
         if columns <= _USAGE_COLUMNS:
             return None
-    return table, isinstance(statement, Insert)
+    return table, isinstance(statement, Insert) and not _updates_on_conflict(statement)
+
+
+def _updates_on_conflict(statement: Insert) -> bool:
+    """Whether an INSERT replaces the row it conflicts with (``ON CONFLICT DO UPDATE``):
+    then it may change a row, not only add one."""
+    return type(getattr(statement, "_post_values_clause", None)).__name__ == "OnConflictDoUpdate"
 
 
 def note(connection: Connection, change: Change) -> None:

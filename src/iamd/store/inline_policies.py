@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from iamd.store import schema
 from iamd.store.base import Repository
@@ -12,8 +13,23 @@ _t = schema.inline_policies
 # Statements built once: building a statement costs more than running it on SQLite.
 _OF_ENTITY = (_t.c.entity_kind == sa.bindparam("of_kind"), _t.c.entity_id == sa.bindparam("of_entity"))
 _NAMED = (*_OF_ENTITY, _t.c.name == sa.bindparam("of_name"))
-_REPLACE = Prepared(_t.update().where(*_NAMED).values(document=sa.bindparam("new_document")))
-_ADD = Prepared(_t.insert(), column_keys=("account_id", "entity_kind", "entity_id", "name", "document"))
+_COLUMNS = ("account_id", "entity_kind", "entity_id", "name", "document")
+
+
+def _add_or_replace(insert: type[postgresql.Insert | sqlite.Insert]) -> Prepared:
+    statement = insert(_t)
+    return Prepared(
+        statement.on_conflict_do_update(
+            index_elements=[_t.c.entity_kind, _t.c.entity_id, _t.c.name],
+            set_={"document": statement.excluded.document},
+        ),
+        column_keys=_COLUMNS,
+    )
+
+
+# One statement adds a policy or replaces its document, so that two requests putting the
+# same new name at once both succeed (the last one's document stays), as in IAM.
+_PUT = {"postgresql": _add_or_replace(postgresql.Insert), "sqlite": _add_or_replace(sqlite.Insert)}
 _GET = Prepared(sa.select(_t.c.document).where(*_NAMED))
 _LIST = Prepared(sa.select(_t.c.name, _t.c.document).where(*_OF_ENTITY))
 _DELETE = Prepared(_t.delete().where(*_NAMED))
@@ -23,14 +39,9 @@ _COUNT = Prepared(sa.select(sa.func.count()).where(*_OF_ENTITY))
 class InlinePolicyRepository(Repository):
     def put(self, account_id: str, kind: str, entity_id: str, name: str, document: str) -> None:
         """Add an inline policy, or replace the document of the one with that name."""
-        updated = _REPLACE.run(
-            self.connection, {"of_kind": kind, "of_entity": entity_id, "of_name": name, "new_document": document}
-        )
-        if not updated:
-            _ADD.run(self.connection, {
-                "account_id": account_id, "entity_kind": kind, "entity_id": entity_id, "name": name,
-                "document": document,
-            })
+        _PUT[self.connection.dialect.name].run(self.connection, {
+            "account_id": account_id, "entity_kind": kind, "entity_id": entity_id, "name": name, "document": document,
+        })
 
     def get(self, kind: str, entity_id: str, name: str) -> str | None:
         document: str | None = _GET.scalar(self.connection, {"of_kind": kind, "of_entity": entity_id, "of_name": name})

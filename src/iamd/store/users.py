@@ -32,8 +32,13 @@ _DELETE = Prepared(_t.delete().where(_t.c.id == sa.bindparam("id")))
 _COUNT = Prepared(sa.select(sa.func.count()).select_from(_t).where(_t.c.account_id == sa.bindparam("account_id")))
 # One query for every DeleteConflict check: which of them still hold.
 _DEPENDENT_CHECKS = Prepared(sa.select(
+    sa.exists(sa.select(schema.login_profiles.c.id).where(
+        schema.login_profiles.c.id == sa.bindparam("user_id"))).label("login-profile"),
     *[sa.exists(sa.select(table.c.user_id).where(table.c.user_id == sa.bindparam("user_id"))).label(what)
       for what, table in _DEPENDENTS],
+    # AWS checks MFA devices after the credentials, before policies and groups.
+    sa.exists(sa.select(schema.mfa_devices.c.user_id).where(
+        schema.mfa_devices.c.user_id == sa.bindparam("user_id"))).label("mfa-devices"),
     sa.exists(sa.select(schema.inline_policies.c.entity_id).where(
         schema.inline_policies.c.entity_kind == "user",
         schema.inline_policies.c.entity_id == sa.bindparam("user_id"))).label("inline-policies"),
@@ -99,8 +104,9 @@ class UserRepository(Repository):
     def dependents(self, user_id: str) -> builtins.list[str]:
         """What still hangs on a user, in AWS's order of DeleteConflict checks.
 
-        Any of ``access-keys``, ``signing-certificates``, ``ssh-public-keys``,
-        ``service-specific-credentials``, ``inline-policies``, ``attached-policies``, ``groups``.
+        Any of ``login-profile``, ``access-keys``, ``signing-certificates``,
+        ``ssh-public-keys``, ``service-specific-credentials``, ``mfa-devices``,
+        ``inline-policies``, ``attached-policies``, ``groups``.
         """
         row = _DEPENDENT_CHECKS.first(self.connection, {"user_id": user_id})
         assert row is not None  # SELECT EXISTS(...) always answers one row

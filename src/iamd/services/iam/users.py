@@ -18,6 +18,7 @@ _POLICY_ARN = re.compile(r"arn:[a-z0-9-]+:iam::(?:[0-9]{12}|aws):policy/[\x21-\x
 
 # DeleteUser's refusals, keyed by what the store says still hangs on the user.
 _DELETE_CONFLICTS = {
+    "login-profile": "delete login profile",
     "access-keys": "delete access keys",
     "signing-certificates": "delete signing certificates",
     "ssh-public-keys": "delete SSH public keys",
@@ -181,13 +182,7 @@ def update_user(context: OperationContext, params: Params) -> Output:
 def delete_user(context: OperationContext, params: Params) -> Output:
     with context.db.transaction() as unit:
         user = find_user(context, unit, params["UserName"])
-        if unit.passwords.get_profile(user.id) is not None:
-            raise common.delete_conflict("delete login profile")
         blockers = unit.users.dependents(user.id)
-        if unit.mfa.count_assigned(user.account_id, user.id):
-            # AWS checks MFA devices after the credentials, before policies and groups.
-            policies = [i for i, b in enumerate(blockers) if b in ("inline-policies", "attached-policies", "groups")]
-            blockers.insert(policies[0] if policies else len(blockers), "mfa-devices")
         if blockers:
             raise common.delete_conflict(_DELETE_CONFLICTS[blockers[0]])
         unit.tags.remove_all("user", user.id)
