@@ -157,6 +157,9 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--workers", action="store_true", help="also rows with --workers 2")
     parser.add_argument("--only", help="run only servers whose name contains this")
+    parser.add_argument("--rounds", type=int, default=1, help=(
+        "run every server this many times, in turn, and report medians: the ratio to moto is "
+        "taken within each round, so a machine whose speed drifts skews no row"))
     args = parser.parse_args()
     # moto loads AWS's managed policies only when asked; the cycle attaches one.
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
@@ -177,30 +180,36 @@ def main() -> None:
     if args.only:
         servers = [s for s in servers if args.only in s[0] or s[0] == "moto_server"]
 
-    rows = []
-    for name, start in servers:
-        process, endpoint = start()
-        try:
-            run(endpoint, 2, 1.0, "warm")
-            for connections in args.connections:
-                rows.append((name, connections, run(endpoint, connections, args.duration, f"c{connections}")))
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-            data_dir = getattr(process, "data_dir", None)
-            if data_dir:
-                shutil.rmtree(data_dir, ignore_errors=True)
-    moto = {c: r["rps"] for n, c, r in rows if n == "moto_server"}
+    # (name, connections) -> one result per round
+    results: dict[tuple[str, int], list[dict[str, float]]] = {}
+    for round_number in range(args.rounds):
+        for name, start in servers:
+            process, endpoint = start()
+            try:
+                run(endpoint, 2, 1.0, f"warm{round_number}")
+                for connections in args.connections:
+                    result = run(endpoint, connections, args.duration, f"r{round_number}c{connections}")
+                    results.setdefault((name, connections), []).append(result)
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+                data_dir = getattr(process, "data_dir", None)
+                if data_dir:
+                    shutil.rmtree(data_dir, ignore_errors=True)
     load = os.getloadavg()[0]
-    print(f"Write cycle, {args.duration:g} s per row, load average {load:.1f} at the end")
+    rounds = f", {args.rounds} rounds (medians; the ratio is the median of each round's ratio)" if args.rounds > 1 else ""
+    print(f"Write cycle, {args.duration:g} s per row{rounds}, load average {load:.1f} at the end")
     print()
     print("| server | connections | requests/s | p50 ms | p99 ms | vs moto |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for name, connections, result in rows:
-        ratio = result["rps"] / moto[connections]
-        print(f"| {name} | {connections} | {result['rps']:.0f} | {result['p50_ms']:.2f} "
-              f"| {result['p99_ms']:.2f} | {ratio:.2f}x |")
-
+    for (name, connections), runs in results.items():
+        moto = results[("moto_server", connections)]
+        ratios = [r["rps"] / m["rps"] for r, m in zip(runs, moto, strict=True)]
+        ratio = statistics.median(ratios)
+        spread = f" ({min(ratios):.2f}-{max(ratios):.2f})" if args.rounds > 1 else ""
+        print(f"| {name} | {connections} | {statistics.median(r['rps'] for r in runs):.0f} "
+              f"| {statistics.median(r['p50_ms'] for r in runs):.2f} "
+              f"| {statistics.median(r['p99_ms'] for r in runs):.2f} | {ratio:.2f}x{spread} |")
 
 if __name__ == "__main__":
     main()

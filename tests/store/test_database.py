@@ -166,3 +166,24 @@ def test_pooled_connections_the_server_closed_are_replaced_on_checkout(pg: Datab
     with pg.reading() as unit:
         assert unit.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != pid
         assert [a.id for a in unit.accounts.list()] == ["111122223333"]
+
+
+def test_a_read_only_unit_on_postgresql_runs_without_a_transaction(pg: Database) -> None:
+    """Each statement reads what was committed when it began, as in a READ COMMITTED
+    transaction, without the round trips of BEGIN and COMMIT; a unit that writes still
+    runs in a transaction."""
+    from psycopg.pq import TransactionStatus
+
+    with pg.reading() as unit:
+        assert unit.accounts.list() == []
+        driver = unit.connection.connection.driver_connection
+        assert driver.info.transaction_status == TransactionStatus.IDLE
+    with pg.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+        driver = unit.connection.connection.driver_connection
+        assert driver.info.transaction_status == TransactionStatus.INTRANS
+
+
+def test_a_write_in_a_read_only_unit_is_refused_as_the_bug_it_is(db: Database) -> None:
+    with pytest.raises(RuntimeError, match="read-only"), db.reading() as unit:
+        unit.accounts.add("111122223333", None, NOW)

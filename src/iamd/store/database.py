@@ -397,15 +397,27 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[UnitOfWork]:
-        """A read-only unit of work (no write lock on SQLite)."""
+        """A read-only unit of work (no write lock on SQLite).
+
+        On PostgreSQL it runs without a transaction (autocommit): each statement reads what
+        was committed when it began, exactly as inside the READ COMMITTED transaction it
+        would otherwise be, and the unit saves the round trips of BEGIN and COMMIT. A write
+        that would change cached state is a bug here and raises ``RuntimeError``.
+        """
         with self.engine.connect() as connection:
+            if self.dialect == "postgresql":
+                connection.execution_options(isolation_level="AUTOCOMMIT")
             connection.info["readonly"] = True
+            changes.take(connection)
             try:
                 yield UnitOfWork(connection)
             except BaseException:
                 connection.rollback()
                 raise
             else:
+                if changes.take(connection):
+                    connection.rollback()
+                    raise RuntimeError("a read-only unit of work wrote to the store")
                 # A transaction that only read ends the same either way; psycopg forgets
                 # the connection's prepared statements at every ROLLBACK (and deallocates
                 # them in another round trip), so that reads kept them unprepared.
