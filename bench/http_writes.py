@@ -4,7 +4,7 @@
 Run on purpose (not part of the test suite):
 
     python3 dev.py install && .venv/bin/pip install -c requirements.lock --no-build-isolation -e '.[test,bench]'
-    .venv/bin/python bench/http_writes.py [--duration 10] [--no-postgres]
+    .venv/bin/python bench/http_writes.py [--duration 10] [--rounds 3] [--workers] [--no-postgres]
 
 Each connection repeats, one request at a time (a closed loop), the cycle
 
@@ -15,7 +15,8 @@ with a user name of its own, every request signed with SigV4 by botocore as the 
 user. Connections are keep-alive HTTP/1.1, one client thread each; the client runs in
 this process, the same for every server. A row reports requests per second (every
 request of the cycle counts as one), the p50 and p99 latency of single requests, and the
-ratio to moto_server at the same number of connections. Any answer other than 200 stops
+ratio to moto_server at the same number of connections; with ``--rounds N`` every server
+runs N times in turn and a row reports medians, its ratio taken within each round. Any answer other than 200 stops
 the run with the answer's body.
 
 Servers: moto_server; iamd with a data directory (SQLite, durable: WAL and
