@@ -11,6 +11,11 @@ from iamd.store.prepared import Prepared
 # One prepared INSERT per dialect, table and set of columns.
 _INSERTS: dict[tuple[str, sa.Table, tuple[str, ...]], Prepared] = {}
 
+# The INSERT construct of each dialect the store runs on, for their ``ON CONFLICT`` clauses.
+DIALECT_INSERTS: dict[str, type[postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.Insert, "sqlite": sqlite.Insert,
+}
+
 # PostgreSQL's SQLSTATE for a foreign key that refused a row.
 _FOREIGN_KEY_VIOLATION = "23503"
 
@@ -57,11 +62,7 @@ class Repository:
 
 
 def _insert_unless_taken(dialect: str, table: sa.Table) -> sa.Insert:
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise ValueError(f"no insert-unless-taken for the {dialect} dialect")
+    return DIALECT_INSERTS[dialect](table).on_conflict_do_nothing()
 
 
 def _is_foreign_key_violation(exc: sa.exc.IntegrityError) -> bool:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from iamd.store import schema
-from iamd.store.base import Repository
+from iamd.store.base import DIALECT_INSERTS, Repository
 from iamd.store.prepared import Prepared
 
 _t = schema.inline_policies
@@ -29,7 +29,7 @@ def _add_or_replace(insert: type[postgresql.Insert | sqlite.Insert]) -> Prepared
 
 # One statement adds a policy or replaces its document, so that two requests putting the
 # same new name at once both succeed (the last one's document stays), as in IAM.
-_PUT = {"postgresql": _add_or_replace(postgresql.Insert), "sqlite": _add_or_replace(sqlite.Insert)}
+_PUT = {dialect: _add_or_replace(insert) for dialect, insert in DIALECT_INSERTS.items()}
 _GET = Prepared(sa.select(_t.c.document).where(*_NAMED))
 _LIST = Prepared(sa.select(_t.c.name, _t.c.document).where(*_OF_ENTITY))
 _DELETE = Prepared(_t.delete().where(*_NAMED))

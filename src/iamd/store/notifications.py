@@ -42,7 +42,7 @@ _BUMP_AND_NOTIFY = Prepared(
     schema.state_version.update()
     .where(schema.state_version.c.id == sa.bindparam("slot"))
     .values(version=schema.state_version.c.version + 1)
-    .returning(sa.func.pg_notify(sa.bindparam("channel"), sa.bindparam("sender")))
+    .returning(sa.func.pg_notify(sa.bindparam("channel"), sa.bindparam("payload")))
 )
 
 # Reconnection delays grow from the first to the last, doubling.
@@ -68,7 +68,7 @@ def bump_and_notify(
     """Bump the state version (its row ``slot``) and announce, at the commit of
     ``connection``'s transaction, that the state changed: the payload names the sender and
     the tables whose rows the transaction updated or deleted (``payload``)."""
-    _BUMP_AND_NOTIFY.run(connection, {"slot": slot, "channel": channel, "sender": payload(sender, modified)})
+    _BUMP_AND_NOTIFY.run(connection, {"slot": slot, "channel": channel, "payload": payload(sender, modified)})
 
 
 def payload(sender: str, modified: Iterable[str]) -> str:
