@@ -278,12 +278,15 @@ class Database:
         except sa.exc.ArgumentError as exc:
             raise StoreError(f"cannot use database URL: {exc}") from exc
         kwargs: dict[str, Any] = {"future": True}
+        # Pooled PostgreSQL connections are checked by polling their socket where the
+        # platform can (not Windows); elsewhere by SQLAlchemy's pre-ping round trip.
+        self._checks_sockets = self.dialect == "postgresql" and hasattr(select, "poll")
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"check_same_thread": False}
             kwargs["pool_size"] = 8
             kwargs["max_overflow"] = 16
         else:
-            if self.dialect != "postgresql":
+            if not self._checks_sockets:
                 kwargs["pool_pre_ping"] = True
             if schema_name is not None:
                 kwargs["connect_args"] = {"options": f"-csearch_path={schema_name}"}
@@ -301,7 +304,7 @@ class Database:
             database = sa.engine.make_url(url).database
             lock_file = Path(database + "-writer.lock") if database and database != ":memory:" else None
             self._group_commit = GroupCommit(self.engine, lock_file)
-        if self.dialect == "postgresql":
+        if self._checks_sockets:
             _discard_connections_the_server_closed(self.engine)
         _watch_writes(self.engine)
 
