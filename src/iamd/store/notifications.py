@@ -168,19 +168,15 @@ class ChangeListener:
         # Whatever changed while no one listened is only in the version: look at it now.
         self._on_change(None)
         while not self._stop.is_set():
-            heard = False
-            modified: frozenset[str] | None = frozenset()
             for notification in connection.notifies(timeout=self._poll_timeout):
                 sender, tables = parse_payload(notification.payload)
                 if sender != self._own_sender:
                     self.notifications += 1
-                    heard = True
-                    modified = tables
+                    self._on_change(tables)
                     break
-            if heard:
-                self._on_change(modified)
-            elif connection.closed or connection.broken:
-                raise ConnectionError("the connection is closed")
+            else:
+                if connection.closed or connection.broken:
+                    raise ConnectionError("the connection is closed")
 
     def _disconnected(self) -> bool:
         """Close the connection; returns whether it had been listening."""
