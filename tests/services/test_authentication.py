@@ -117,3 +117,83 @@ def test_own_writes_need_no_poll_of_the_database(db: Database, monkeypatch: pyte
     clock[0] += 2
     watcher.generation()
     assert polls == [1]
+
+
+def test_an_identity_read_again_reuses_only_a_secret_sealed_alike(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a change drops the cache, the key is read again in full; its secret is opened
+    again unless the stored ciphertext is the very one opened before."""
+    from iamd.store import UserRecord, schema
+
+    box = SecretBox(bytes(32))
+    opened: list[bytes] = []
+    original_open = box.open
+    monkeypatch.setattr(box, "open", lambda *a, **k: opened.append(a[1]) or original_open(*a, **k))
+    authenticator = Authenticator(db, box)
+    created = accounts.create_account(db, box, Runtime())
+    key = created.root.access_key_id
+    authenticator.refresh()
+    assert authenticator.identity(key).secret_access_key == created.root.secret_access_key
+    assert len(opened) == 1
+
+    def drop_the_cache() -> None:
+        with db.transaction() as unit:
+            unit.users.add(UserRecord(id="AIDAGONE", account_id=created.account_id, name="gone", path="/",
+                                      created_at=datetime.now(UTC)))
+        with db.transaction() as unit:
+            unit.users.delete("AIDAGONE")
+        authenticator.refresh()
+
+    drop_the_cache()
+    misses = authenticator.cache_misses
+    assert authenticator.identity(key).secret_access_key == created.root.secret_access_key
+    assert authenticator.cache_misses == misses + 1  # read again...
+    assert len(opened) == 1  # ...but the same sealed secret is not opened twice
+
+    # The key id now holds another secret (deleted and made again, or re-sealed): the
+    # new ciphertext is opened, and only the new secret is answered.
+    def store_secret(secret: str) -> None:
+        with db.transaction() as unit:
+            unit.connection.execute(
+                schema.access_keys.update().where(schema.access_keys.c.access_key_id == key)
+                .values(secret_sealed=accounts.seal_secret(box, key, secret)))
+        authenticator.refresh()
+
+    store_secret("another-secret")
+    assert authenticator.identity(key).secret_access_key == "another-secret"
+    assert len(opened) == 2
+    store_secret(created.root.secret_access_key)  # same secret, sealed anew: opened again
+    assert authenticator.identity(key).secret_access_key == created.root.secret_access_key
+    assert len(opened) == 3
+
+
+def test_a_users_key_follows_its_user(db: Database) -> None:
+    from iamd.store import AccessKeyRecord, UserRecord
+
+    box = SecretBox(bytes(32))
+    authenticator = Authenticator(db, box)
+    created = accounts.create_account(db, box, Runtime())
+    now = datetime.now(UTC)
+    with db.transaction() as unit:
+        unit.users.add(UserRecord(id="AIDAALICE", account_id=created.account_id, name="alice", path="/team/",
+                                  created_at=now))
+        unit.access_keys.add(AccessKeyRecord(
+            access_key_id="AKIAALICE0000000000A", account_id=created.account_id, user_id="AIDAALICE",
+            secret_sealed=accounts.seal_secret(box, "AKIAALICE0000000000A", "alice-secret"),
+            status="Active", created_at=now))
+    authenticator.refresh()
+    identity = authenticator.identity("AKIAALICE0000000000A")
+    assert (identity.kind, identity.user_id, identity.user_name, identity.path, identity.partition) == (
+        "User", "AIDAALICE", "alice", "/team/", "aws")
+    assert "alice-secret" not in repr(identity)
+
+    with db.transaction() as unit:
+        unit.users.update("AIDAALICE", name="alicia", path="/")
+    authenticator.refresh()
+    identity = authenticator.identity("AKIAALICE0000000000A")
+    assert (identity.user_name, identity.path) == ("alicia", "/")
+
+    with db.transaction() as unit:
+        unit.users.delete("AIDAALICE")
+    authenticator.refresh()
+    with pytest.raises(InvalidClientTokenId):
+        authenticator.identity("AKIAALICE0000000000A")

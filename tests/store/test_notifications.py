@@ -149,3 +149,31 @@ def test_a_process_passes_over_its_own_notifications(pg: Database) -> None:
     finally:
         listener.stop()
         other.dispose()
+
+
+class _FakePgconn:
+    """What the listener reads of libpq: the notifications that arrived, one at a time."""
+
+    def __init__(self, payloads: list[str]) -> None:
+        self._waiting = [type("PGnotify", (), {"extra": text.encode()})() for text in payloads]
+
+    def notifies(self) -> object:
+        return self._waiting.pop(0) if self._waiting else None
+
+
+def test_notifications_that_arrived_together_are_one_change() -> None:
+    """Several notifications read at one wake-up are passed on as one change naming every
+    table they named; one that names nothing means anything may have changed."""
+    changes: list[frozenset[str] | None] = []
+    listener = ChangeListener(POSTGRES_URL, "iamd_state", changes.append, own_sender="me")
+
+    listener._heard(_FakePgconn(["a:users", "me:access_keys", "b:", "b:roles,users"]))
+    assert changes == [frozenset({"users", "roles"})]  # own notification passed over
+    assert listener.notifications == 3
+
+    listener._heard(_FakePgconn(["a:users", "b"]))
+    assert changes[-1] is None
+
+    listener._heard(_FakePgconn(["me:users"]))  # only its own: nothing to pass on
+    listener._heard(_FakePgconn([]))
+    assert len(changes) == 2 and listener.notifications == 5

@@ -35,6 +35,7 @@ from iamd.protocol.json_protocol import API_VERSIONS as JSON_SERVICES
 from iamd.protocol.json_protocol import JsonProtocolError, JsonService, load_json_service
 from iamd.server.operations import handler_for
 from iamd.server.state import ServerState
+from iamd.services import identifiers
 from iamd.services.audit import FEDERATED_IDENTITY, ApiCall
 from iamd.services.authentication import authenticate, signature_error
 from iamd.services.caller import Caller
@@ -378,7 +379,7 @@ def execute(
 def _serve(state: ServerState, request: ApiRequest, wire: _Wire) -> Response:
     """The one request path: SigV4 -> authenticate -> authorize -> handler -> serialise."""
     started = time.perf_counter()
-    request_id = str(uuid.uuid4())
+    request_id = identifiers.uuid4(state.runtime.random_bytes)
     service: WireService | None = None
     status = 500
     call = ApiCall(state.runtime.now(), request_id, wire.default_service, wire.initial_action, "us-east-1",

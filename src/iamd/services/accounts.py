@@ -17,7 +17,7 @@ from iamd.services import identifiers
 from iamd.services.crypto import SecretBox
 from iamd.services.passwords import hash_password
 from iamd.services.runtime import Runtime
-from iamd.store import AccessKeyRecord, AccountRecord, Database, DuplicateKey, UnitOfWork
+from iamd.store import AccessKeyRecord, AccountRecord, Database, DuplicateKey, KeyOwner, UnitOfWork
 from iamd.store.passwords import LoginProfileRecord, root_profile_id
 
 ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
@@ -46,7 +46,7 @@ def seal_secret(box: SecretBox, access_key_id: str, secret: str) -> bytes:
     return box.seal(ACCESS_KEY_SECRET, secret.encode(), context=access_key_id.encode())
 
 
-def open_secret(box: SecretBox, record: AccessKeyRecord) -> str:
+def open_secret(box: SecretBox, record: AccessKeyRecord | KeyOwner) -> str:
     return box.open(ACCESS_KEY_SECRET, record.secret_sealed, context=record.access_key_id.encode()).decode()
 
 

@@ -9,8 +9,9 @@ accounts and keys work at once.
 
 from __future__ import annotations
 
+import hmac
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from iamd import sigv4
@@ -27,7 +28,7 @@ from iamd.services.caller import Caller
 from iamd.services.crypto import SecretBox
 from iamd.services.partitions import partition_for_region
 from iamd.services.state_watch import Generation, StateWatcher
-from iamd.store import Database
+from iamd.store import Database, KeyOwner
 
 INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid."
 
@@ -37,7 +38,7 @@ class KeyIdentity:
     """What an access key stands for, independent of the request's region."""
 
     access_key_id: str
-    secret_access_key: str
+    secret_access_key: str = field(repr=False)
     account_id: str
     kind: str
     user_id: str
@@ -45,6 +46,8 @@ class KeyIdentity:
     path: str
     entity_id: str | None
     partition: str = "aws"
+    # The secret as stored (sealed), to tell whether a stored key is still this one.
+    secret_sealed: bytes = field(default=b"", repr=False)
 
     def caller(self, region: str) -> Caller:
         partition = self.partition
@@ -135,10 +138,15 @@ def caller_for_session(session: sessions.Session, region: str, token: str, parti
 class Authenticator:
     """Resolves long-term access keys, with a cache tied to the database's state version.
 
-    An identity is read from its access key, its account and its user (``_load``); the
-    cache is dropped when this process updates or deletes rows of those tables, or another
-    process changes anything. Creating a user or a key leaves it alone: a row added changes
-    no identity already cached.
+    An identity is read from its access key, its account and its user in one query
+    (``_load``); the cache is dropped when this process updates or deletes rows of those
+    tables, or another process changes anything. Creating a user or a key leaves it alone:
+    a row added changes no identity already cached.
+
+    A dropped identity is read again in full before it is used, so a key deleted or
+    deactivated, or a user renamed, is seen at once. Only its secret is reused, when the
+    sealed secret read back is byte for byte the one opened before: opening it again
+    would give the same secret at the cost of a decryption.
     """
 
     TABLES = ("access_keys", "accounts", "users")
@@ -148,6 +156,8 @@ class Authenticator:
         self._box = box
         self._watcher = watcher or StateWatcher(db)
         self._cache: dict[str, KeyIdentity] = {}
+        # The identities of the generation before the current one: their secrets only.
+        self._dropped: dict[str, KeyIdentity] = {}
         self._partitions: dict[str, str] = {}
         self._generation: Generation | None = None
         self._lock = threading.Lock()
@@ -160,7 +170,9 @@ class Authenticator:
         generation = self._watcher.generation_of(self.TABLES)
         if generation != self._generation:
             with self._lock:
-                self._cache.clear()
+                if self._cache:
+                    self._dropped = self._cache
+                self._cache = {}
                 self._partitions.clear()
                 self._generation = generation
 
@@ -193,39 +205,29 @@ class Authenticator:
 
     def _load(self, access_key_id: str) -> KeyIdentity:
         with self._db.reading() as unit:
-            record = unit.access_keys.get(access_key_id)
-            if record is None or record.status != "Active":
-                raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
-            secret = open_secret(self._box, record)
-            account = unit.accounts.get(record.account_id)
-            if account is None:
-                raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
-            if record.user_id is None:
-                return KeyIdentity(
-                    access_key_id=access_key_id,
-                    secret_access_key=secret,
-                    account_id=record.account_id,
-                    kind="Account",
-                    user_id=record.account_id,
-                    user_name=None,
-                    path="/",
-                    entity_id=None,
-                    partition=account.partition,
-                )
-            user = unit.users.get(record.user_id)
-            if user is None:
-                raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
-            return KeyIdentity(
-                access_key_id=access_key_id,
-                secret_access_key=secret,
-                account_id=record.account_id,
-                kind="User",
-                user_id=user.id,
-                user_name=user.name,
-                path=user.path,
-                entity_id=user.id,
-                partition=account.partition,
-            )
+            owner = unit.access_keys.owner(access_key_id)
+        if owner is None or owner.status != "Active":
+            raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)
+        if owner.user_id is not None and owner.user_name is None:
+            raise InvalidClientTokenId(INVALID_TOKEN_MESSAGE)  # the user is gone
+        return KeyIdentity(
+            access_key_id=access_key_id,
+            secret_access_key=self._secret(owner),
+            account_id=owner.account_id,
+            kind="Account" if owner.user_id is None else "User",
+            user_id=owner.account_id if owner.user_id is None else owner.user_id,
+            user_name=owner.user_name,
+            path=owner.user_path or "/",
+            entity_id=owner.user_id,
+            partition=owner.partition,
+            secret_sealed=owner.secret_sealed,
+        )
+
+    def _secret(self, owner: KeyOwner) -> str:
+        dropped = self._dropped.get(owner.access_key_id)
+        if dropped is not None and hmac.compare_digest(dropped.secret_sealed, owner.secret_sealed):
+            return dropped.secret_access_key
+        return open_secret(self._box, owner)
 
 
 def authenticate(

@@ -37,6 +37,16 @@ def _draw(alphabet: str, length: int, random_bytes: RandomBytes) -> str:
     return "".join(alphabet[b % size] for b in random_bytes(length))
 
 
+_UUID_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+def uuid4(random_bytes: RandomBytes) -> str:
+    """A random (version 4) UUID in its text form, as AWS request ids and CloudTrail event
+    ids are; formatted by hand, which costs a third of ``str(uuid.uuid4())``."""
+    h = random_bytes(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_UUID_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
 def unique_id(kind: str, random_bytes: RandomBytes) -> str:
     """A 21-character unique id such as ``AIDAJQABLZS4A3QDU576Q`` for a user."""
     return PREFIXES[kind] + _draw(_UPPER_DIGITS, 17, random_bytes)

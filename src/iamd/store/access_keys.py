@@ -11,13 +11,21 @@ import sqlalchemy as sa
 from iamd.store import schema
 from iamd.store.base import Repository
 from iamd.store.prepared import Prepared
-from iamd.store.records import AccessKeyRecord
+from iamd.store.records import AccessKeyRecord, KeyOwner
 
 _K = schema.access_keys
 _BY_ID = Prepared(sa.select(_K).where(_K.c.access_key_id == sa.bindparam("id")))
 _COUNT_OF_USER = Prepared(sa.select(sa.func.count()).select_from(_K).where(
     _K.c.account_id == sa.bindparam("account_id"), _K.c.user_id == sa.bindparam("owner")))
 _DELETE = Prepared(_K.delete().where(_K.c.access_key_id == sa.bindparam("id")))
+_A, _U = schema.accounts, schema.users
+# A key with its account and user in one look-up: what authentication needs.
+_OWNER = Prepared(
+    sa.select(_K.c.access_key_id, _K.c.account_id, _K.c.user_id, _K.c.secret_sealed, _K.c.status,
+              _A.c.partition, _U.c.name.label("user_name"), _U.c.path.label("user_path"))
+    .select_from(_K.join(_A, _A.c.id == _K.c.account_id).outerjoin(_U, _U.c.id == _K.c.user_id))
+    .where(_K.c.access_key_id == sa.bindparam("id")))
+
 
 
 class AccessKeyRepository(Repository):
@@ -35,6 +43,18 @@ class AccessKeyRepository(Repository):
     def get(self, access_key_id: str) -> AccessKeyRecord | None:
         row = _BY_ID.first(self.connection, {"id": access_key_id})
         return _access_key(row) if row else None
+
+    def owner(self, access_key_id: str) -> KeyOwner | None:
+        """The key with its account's partition and its user's name and path (one query);
+        None when the key or its account does not exist."""
+        row = _OWNER.first(self.connection, {"id": access_key_id})
+        if row is None:
+            return None
+        return KeyOwner(
+            access_key_id=row["access_key_id"], account_id=row["account_id"], user_id=row["user_id"],
+            secret_sealed=bytes(row["secret_sealed"]), status=row["status"], partition=row["partition"],
+            user_name=row["user_name"], user_path=row["user_path"],
+        )
 
     def list_for(self, account_id: str, user_id: str | None) -> list[AccessKeyRecord]:
         t = schema.access_keys

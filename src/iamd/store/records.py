@@ -40,3 +40,17 @@ class AccessKeyRecord:
     @property
     def is_root(self) -> bool:
         return self.user_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyOwner:
+    """An access key with what authenticating a request needs of its account and user."""
+
+    access_key_id: str
+    account_id: str
+    user_id: str | None  # None for the root user's keys
+    secret_sealed: bytes
+    status: str
+    partition: str
+    user_name: str | None  # None for the root user's keys, and for a user that is gone
+    user_path: str | None
