@@ -177,3 +177,51 @@ def test_notifications_that_arrived_together_are_one_change() -> None:
     listener._heard(_FakePgconn(["me:users"]))  # only its own: nothing to pass on
     listener._heard(_FakePgconn([]))
     assert len(changes) == 2 and listener.notifications == 5
+
+
+def _statements_sent(work: Callable[[], None]) -> list[str]:
+    """The statements ``work`` ran on psycopg cursors."""
+    sent: list[str] = []
+    original = psycopg.Cursor.execute
+
+    def execute(cursor: psycopg.Cursor, query: object, *args: object, **kwargs: object) -> object:
+        sent.append(str(query))
+        return original(cursor, query, *args, **kwargs)  # type: ignore[arg-type]
+
+    psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+    try:
+        work()
+    finally:
+        psycopg.Cursor.execute = original  # type: ignore[method-assign]
+    return sent
+
+
+def test_the_bump_the_announcement_and_the_commit_are_one_round_trip(
+    listening: tuple[ChangeListener, Heard], pg: Database
+) -> None:
+    listener, heard = listening
+
+    def write() -> None:
+        with pg.transaction() as unit:
+            unit.accounts.add("111122223333", None, NOW)
+
+    before = pg.state_version()
+    sent = _statements_sent(write)
+    assert pg.state_version() == before + 1
+    assert heard.wait() and listener.notifications == 1
+    last = sent[-1]
+    assert last.startswith("UPDATE state_version") and last.endswith("; COMMIT"), sent
+    with pg.reading() as unit:
+        assert unit.accounts.get("111122223333") is not None  # committed
+
+
+def test_a_channel_that_would_need_quoting_is_announced_with_parameters(pg: Database) -> None:
+    """Values that are not plain letters, digits and separators never go into the text."""
+    from iamd.store import notifications
+
+    with psycopg.connect(conninfo(POSTGRES_URL), autocommit=True) as listener:
+        listener.execute("LISTEN \"odd'channel\"")
+        with pg.engine.begin() as connection:
+            notifications.bump_notify_and_commit(connection, 1, "odd'channel", "s", {"users"})
+        heard = next(listener.notifies(timeout=5))
+    assert (heard.channel, heard.payload) == ("odd'channel", "s:users")

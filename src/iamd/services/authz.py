@@ -371,7 +371,7 @@ def canonical_policy_arn(unit: UnitOfWork | None, caller: Caller, arn: str) -> s
     arn = _in_own_partition(arn, caller.partition)
     if unit is None:
         return arn
-    ref = resolve_policy(unit, caller.account_id, arn)
+    ref = resolve_policy(unit, caller.account_id, arn, partition=caller.partition)
     return arn if ref is None else f"arn:{caller.partition}:" + ref.arn.split(":", 2)[2]
 
 

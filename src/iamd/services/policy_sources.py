@@ -125,7 +125,7 @@ def customer_arn(account_id: str, path: str, name: str) -> str:
     return f"arn:aws:iam::{account_id}:policy{path}{name}"
 
 
-def resolve_policy(unit: UnitOfWork, account_id: str, arn: str) -> PolicyRef | None:
+def resolve_policy(unit: UnitOfWork, account_id: str, arn: str, *, partition: str | None = None) -> PolicyRef | None:
     """The managed policy an ARN names, visible from ``account_id``, or None.
 
     Customer managed policies are visible only in their own account; AWS managed
@@ -133,11 +133,14 @@ def resolve_policy(unit: UnitOfWork, account_id: str, arn: str) -> PolicyRef | N
     partition name anything, as an ARN of another partition names a policy that does not
     exist there. The reference carries the policy's ARN as stored (its name's own case, in
     the ``aws`` partition), whatever spelling found it.
+
+    ``partition`` is the account's partition when the caller knows it (an authenticated
+    caller's, which authentication read from the account); otherwise it is read.
     """
     parsed = parse_policy_arn(arn)
     if parsed is None:
         return None
-    if parsed.partition != account_partition(unit, account_id):
+    if parsed.partition != (partition or account_partition(unit, account_id)):
         return None
     if parsed.account == AWS_ACCOUNT:
         entry = catalogue().get(parsed.name)
@@ -185,7 +188,7 @@ def not_attachable(arn: str) -> NoSuchEntity:
 def require_policy(unit: UnitOfWork, context: OperationContext, arn: str) -> PolicyRef:
     """The policy an operation names, or AWS's NoSuchEntity."""
     check_arn(arn)
-    ref = resolve_policy(unit, context.caller.account_id, arn)
+    ref = resolve_policy(unit, context.caller.account_id, arn, partition=context.caller.partition)
     if ref is None:
         raise not_found(arn)
     return ref

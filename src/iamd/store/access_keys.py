@@ -18,6 +18,12 @@ _BY_ID = Prepared(sa.select(_K).where(_K.c.access_key_id == sa.bindparam("id")))
 _COUNT_OF_USER = Prepared(sa.select(sa.func.count()).select_from(_K).where(
     _K.c.account_id == sa.bindparam("account_id"), _K.c.user_id == sa.bindparam("owner")))
 _DELETE = Prepared(_K.delete().where(_K.c.access_key_id == sa.bindparam("id")))
+_DELETE_OF_USER = Prepared(_K.delete().where(
+    _K.c.access_key_id == sa.bindparam("id"), _K.c.account_id == sa.bindparam("account_id"),
+    _K.c.user_id == sa.bindparam("owner")))
+_DELETE_OF_ROOT = Prepared(_K.delete().where(
+    _K.c.access_key_id == sa.bindparam("id"), _K.c.account_id == sa.bindparam("account_id"),
+    _K.c.user_id.is_(None)))
 _A, _U = schema.accounts, schema.users
 # A key with its account and user in one look-up: what authentication needs.
 _OWNER = Prepared(
@@ -112,6 +118,14 @@ class AccessKeyRepository(Repository):
 
     def delete(self, access_key_id: str) -> None:
         _DELETE.run(self.connection, {"id": access_key_id})
+
+    def delete_owned(self, access_key_id: str, account_id: str, user_id: str | None) -> bool:
+        """Delete a key if it belongs to that user of that account (to its root user when
+        ``user_id`` is None); False when no such key was found."""
+        params = {"id": access_key_id, "account_id": account_id}
+        if user_id is None:
+            return _DELETE_OF_ROOT.run(self.connection, params) == 1
+        return _DELETE_OF_USER.run(self.connection, {**params, "owner": user_id}) == 1
 
 
 def _access_key(row: Mapping[Any, Any]) -> AccessKeyRecord:

@@ -368,9 +368,11 @@ class Database:
         made: set[changes.Change] = set()
 
         def finish(connection: Connection) -> None:
+            """Bump the state version if the unit changed cached state (on PostgreSQL,
+            announce it and commit, in one round trip)."""
             made.update(changes.take(connection))
             if made and self.notify_channel is not None:
-                notifications.bump_and_notify(
+                notifications.bump_notify_and_commit(
                     connection, state_version_slot(), self.notify_channel, self.notify_sender,
                     {table for table, added_only in made if not added_only})
             elif made:

@@ -21,6 +21,7 @@ SQLite has no such channel: processes sharing a SQLite file poll the version.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import selectors
 import threading
@@ -31,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from iamd.store import schema
-from iamd.store.prepared import Prepared
+from iamd.store.prepared import Prepared, run_sql
 
 log = logging.getLogger("iamd.store.notifications")
 
@@ -45,6 +46,13 @@ _BUMP_AND_NOTIFY = Prepared(
     .values(version=schema.state_version.c.version + 1)
     .returning(sa.func.pg_notify(sa.bindparam("channel"), sa.bindparam("payload")))
 )
+
+_BUMP_NOTIFY_COMMIT = (
+    "UPDATE state_version SET version = version + 1 WHERE id = {slot} "
+    "RETURNING pg_notify('{channel}', '{payload}'); COMMIT"
+)
+# What may stand between the quotes of that text unescaped.
+_PLAIN = re.compile(r"[A-Za-z0-9_:,]*")
 
 # How long the listener lets notifications gather after taking some: a change reaches
 # this process's caches at most this much later, and a stream of writes wakes it less.
@@ -74,6 +82,22 @@ def bump_and_notify(
     ``connection``'s transaction, that the state changed: the payload names the sender and
     the tables whose rows the transaction updated or deleted (``payload``)."""
     _BUMP_AND_NOTIFY.run(connection, {"slot": slot, "channel": channel, "payload": payload(sender, modified)})
+
+
+def bump_notify_and_commit(
+    connection: Connection, slot: int, channel: str, sender: str, modified: Iterable[str]
+) -> None:
+    """``bump_and_notify``, then commit ``connection``'s transaction: both in one round trip.
+
+    The two statements go as one simple query, which takes no parameters: the values are
+    written into its text, and each is first checked to hold only characters that need no
+    quoting. The driver then sees no transaction left open, so the commit that ends the
+    unit of work sends nothing."""
+    text = payload(sender, modified)
+    if not (_PLAIN.fullmatch(channel) and _PLAIN.fullmatch(text)):
+        bump_and_notify(connection, slot, channel, sender, modified)
+        return
+    run_sql(connection, _BUMP_NOTIFY_COMMIT.format(slot=int(slot), channel=channel, payload=text))
 
 
 def payload(sender: str, modified: Iterable[str]) -> str:

@@ -372,7 +372,7 @@ def _resolve(unit: UnitOfWork, context: OperationContext, arn: str, kinds: tuple
     if kind not in kinds:
         raise InvalidInput(f"ARN {arn} is not valid.")
     if kind == "policy":
-        ref = resolve_policy(unit, context.caller.account_id, arn)
+        ref = resolve_policy(unit, context.caller.account_id, arn, partition=context.caller.partition)
         if ref is None:
             raise not_found(arn)
         return _Target("policy", ref.policy_id, ref.name, ref.path, ref)

@@ -104,8 +104,9 @@ def update_access_key(context: OperationContext, params: Params) -> Output:
 def delete_access_key(context: OperationContext, params: Params) -> Output:
     with context.db.transaction() as unit:
         user = target_user(context, unit, params.get("UserName"))
-        record = _owned_key(context, unit, user, params["AccessKeyId"])
-        unit.access_keys.delete(record.access_key_id)
+        access_key_id = params["AccessKeyId"]
+        if not unit.access_keys.delete_owned(access_key_id, context.caller.account_id, user.id if user else None):
+            raise no_such_key(access_key_id)
     return None
 
 

@@ -60,19 +60,20 @@ def _attach(context: OperationContext, params: Params, kind: str) -> Output:
     with context.db.transaction() as unit:
         entity = require_entity(unit, context, kind, params[_NAME_PARAM[kind]])
         check_arn(arn)
-        ref = resolve_policy(unit, context.caller.account_id, arn)
+        ref = resolve_policy(unit, context.caller.account_id, arn, partition=context.caller.partition)
         if ref is None:
             raise not_attachable(arn)
         check_modifiable(entity)
         if ref.aws_managed and ref.path == SERVICE_ROLE_PATH:
             raise PolicyNotAttachable(f"Cannot attach a Service Role Policy to a {_KIND_TITLE[kind]}.")
-        if unit.attachments.is_attached(kind, entity.id, ref.arn):
-            return None
+        # Attaching a policy attached already succeeds and changes nothing, even at the
+        # quota: that is checked only when the quota would refuse the attachment.
         limit = _quota(context, kind)
         account_id = context.caller.account_id
-        if quota_reached(unit, account_id, limit, lambda: unit.attachments.count_for_entity(kind, entity.id)):
+        if (quota_reached(unit, account_id, limit, lambda: unit.attachments.count_for_entity(kind, entity.id))
+                and not unit.attachments.is_attached(kind, entity.id, ref.arn)):
             raise LimitExceeded(f"Cannot exceed quota for {_QUOTA_NAME[kind]}: {limit}")
-        unit.attachments.attach(context.caller.account_id, kind, entity.id, ref.arn, context.runtime.now())
+        unit.attachments.attach(account_id, kind, entity.id, ref.arn, context.runtime.now())
     return None
 
 
@@ -82,7 +83,7 @@ def _detach(context: OperationContext, params: Params, kind: str) -> Output:
         entity = require_entity(unit, context, kind, params[_NAME_PARAM[kind]])
         check_arn(arn)
         check_modifiable(entity)
-        ref = resolve_policy(unit, context.caller.account_id, arn)
+        ref = resolve_policy(unit, context.caller.account_id, arn, partition=context.caller.partition)
         if ref is None or not unit.attachments.detach(kind, entity.id, ref.arn):
             raise not_found(arn)
     return None

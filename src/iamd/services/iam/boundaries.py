@@ -20,7 +20,7 @@ def _put(context: OperationContext, params: Params, kind: str) -> Output:
         entity = require_entity(unit, context, kind, params[_NAME_PARAM[kind]])
         check_modifiable(entity)
         check_arn(arn)
-        ref = resolve_policy(unit, context.caller.account_id, arn)
+        ref = resolve_policy(unit, context.caller.account_id, arn, partition=context.caller.partition)
         if ref is None:
             raise NoSuchEntity(f"Scope ARN: {arn} does not exist or is not attachable.")
         if ref.aws_managed and ref.path == SERVICE_ROLE_PATH:

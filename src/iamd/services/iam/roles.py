@@ -162,7 +162,7 @@ def resolve_boundary(context: OperationContext, unit: UnitOfWork, arn: str | Non
     if arn is None:
         return None
     policy_sources.check_arn(arn)
-    found = policy_sources.resolve_policy(unit, context.caller.account_id, arn)
+    found = policy_sources.resolve_policy(unit, context.caller.account_id, arn, partition=context.caller.partition)
     if found is None:
         raise NoSuchEntity(f"Scope ARN: {arn} does not exist or is not attachable.")
     if found.aws_managed and found.path == policy_sources.SERVICE_ROLE_PATH:

@@ -50,15 +50,16 @@ def user_shape(context: OperationContext, user: UserRecord) -> dict[str, Any]:
     return shape
 
 
-def full_user_shape(context: OperationContext, unit: UnitOfWork, user: UserRecord) -> dict[str, Any]:
-    """A user as CreateUser and GetUser show it: with its boundary and tags."""
+def full_user_shape(context: OperationContext, unit: UnitOfWork, user: UserRecord, *, tagged: bool = True) -> dict[str, Any]:
+    """A user as CreateUser and GetUser show it: with its boundary and tags (none to read
+    when it is not ``tagged``: a user just created without tags)."""
     shape = user_shape(context, user)
     if user.permissions_boundary_arn:
         shape["PermissionsBoundary"] = {
             "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
             "PermissionsBoundaryArn": arns.arn_in_partition(user.permissions_boundary_arn, context.caller.partition),
         }
-    tags = tagging.tags_shape(unit, "user", user.id)
+    tags = tagging.tags_shape(unit, "user", user.id) if tagged else None
     if tags:
         shape["Tags"] = tags
     return shape
@@ -94,7 +95,7 @@ def _boundary_arn(context: OperationContext, unit: UnitOfWork, arn: str) -> str:
     """Check a PermissionsBoundary ARN and return it as stored (``aws`` partition)."""
     if not _POLICY_ARN.fullmatch(arn):
         raise InvalidInput(f"ARN {arn} is not valid.")
-    policy = policy_sources.resolve_policy(unit, context.caller.account_id, arn)
+    policy = policy_sources.resolve_policy(unit, context.caller.account_id, arn, partition=context.caller.partition)
     if policy is None:
         raise NoSuchEntity(f"Scope ARN: {arn} does not exist or is not attachable.")
     return policy.arn
@@ -127,7 +128,7 @@ def create_user(context: OperationContext, params: Params) -> Output:
             raise common.already_exists("user", name) from None
         if tags:
             tagging.tag(context, unit, "user", user.id, tags)
-        return {"User": full_user_shape(context, unit, user)}
+        return {"User": full_user_shape(context, unit, user, tagged=bool(tags))}
 
 
 @operation("iam", "GetUser")
