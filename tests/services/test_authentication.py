@@ -92,10 +92,9 @@ def test_rows_added_keep_cached_identities_and_changes_drop_them(db: Database) -
     authenticator.identity(key)
     assert authenticator.cache_misses == misses
 
-    # A user's row deleted: the cache is dropped (it may hold that user's keys).
+    # A user's row changed by a statement that may touch any rows: the cache is dropped.
     with db.transaction() as unit:
-        unit.attachments.detach("user", "AIDANEW", "arn:aws:iam::aws:policy/ReadOnlyAccess")
-        unit.users.delete("AIDANEW")
+        unit.users.update("AIDANEW", name="renamed", path="/")
     authenticator.refresh()
     authenticator.identity(key)
     assert authenticator.cache_misses == misses + 1
@@ -137,10 +136,10 @@ def test_an_identity_read_again_reuses_only_a_secret_sealed_alike(db: Database, 
 
     def drop_the_cache() -> None:
         with db.transaction() as unit:
-            unit.users.add(UserRecord(id="AIDAGONE", account_id=created.account_id, name="gone", path="/",
+            unit.users.add(UserRecord(id="AIDAOTHER", account_id=created.account_id, name="other", path="/",
                                       created_at=datetime.now(UTC)))
         with db.transaction() as unit:
-            unit.users.delete("AIDAGONE")
+            unit.users.update("AIDAOTHER", name="renamed", path="/")
         authenticator.refresh()
 
     drop_the_cache()
@@ -197,3 +196,78 @@ def test_a_users_key_follows_its_user(db: Database) -> None:
     authenticator.refresh()
     with pytest.raises(InvalidClientTokenId):
         authenticator.identity("AKIAALICE0000000000A")
+
+
+def test_deleting_one_key_or_one_user_rereads_only_the_identities_read_from_it(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DeleteAccessKey and DeleteUser delete one row each by its primary key: the other
+    cached identities stay, and those read from the deleted row are read again (and
+    refused) on their next use, in this process at once."""
+    from iamd.store import AccessKeyRecord, UserRecord
+
+    box = SecretBox(bytes(32))
+    authenticator = Authenticator(db, box)
+    created = accounts.create_account(db, box, Runtime())
+    root_key = created.root.access_key_id
+    now = datetime.now(UTC)
+    keys = {"AKIABOB0000000000001": "AIDABOB", "AKIABOB0000000000002": "AIDABOB", "AKIACAROL00000000001": "AIDACAROL"}
+    with db.transaction() as unit:
+        for user_id in ("AIDABOB", "AIDACAROL"):
+            unit.users.add(UserRecord(id=user_id, account_id=created.account_id, name=user_id.lower(), path="/",
+                                      created_at=now))
+        for key_id, user_id in keys.items():
+            unit.access_keys.add(AccessKeyRecord(
+                access_key_id=key_id, account_id=created.account_id, user_id=user_id,
+                secret_sealed=accounts.seal_secret(box, key_id, "secret"), status="Active", created_at=now))
+
+    def use_all() -> None:
+        authenticator.refresh()
+        for key_id in [root_key, *keys]:
+            authenticator.identity(key_id)
+
+    use_all()
+    misses = authenticator.cache_misses
+
+    with db.transaction() as unit:
+        assert unit.access_keys.delete_owned("AKIABOB0000000000001", created.account_id, "AIDABOB")
+    authenticator.refresh()
+    with pytest.raises(InvalidClientTokenId):
+        authenticator.identity("AKIABOB0000000000001")
+    for key_id in (root_key, "AKIABOB0000000000002", "AKIACAROL00000000001"):
+        authenticator.identity(key_id)
+    assert authenticator.cache_misses == misses + 1  # only the deleted key was read again
+
+    # A user deleted (its keys go with it): its keys are refused, everyone else's stay.
+    with db.transaction() as unit:
+        unit.access_keys.delete("AKIACAROL00000000001")
+    with db.transaction() as unit:
+        unit.users.delete("AIDACAROL")
+    misses = authenticator.cache_misses
+    authenticator.refresh()
+    with pytest.raises(InvalidClientTokenId):
+        authenticator.identity("AKIACAROL00000000001")
+    authenticator.identity(root_key)
+    authenticator.identity("AKIABOB0000000000002")
+    assert authenticator.cache_misses == misses + 1
+
+    # Deleting a user whose key is cached, by the user's row alone (the key goes by cascade).
+    with db.transaction() as unit:
+        unit.users.delete("AIDABOB")
+    authenticator.refresh()
+    with pytest.raises(InvalidClientTokenId):
+        authenticator.identity("AKIABOB0000000000002")
+
+    # With more rows changed than it remembers, the store counts every row as changed.
+    from iamd.store import database
+
+    monkeypatch.setattr(database, "_ROWS_REMEMBERED", 1)
+    authenticator.identity(root_key)
+    misses = authenticator.cache_misses
+    with db.transaction() as unit:
+        unit.users.add(UserRecord(id="AIDATEMP", account_id=created.account_id, name="temp", path="/", created_at=now))
+    with db.transaction() as unit:
+        unit.users.delete("AIDATEMP")
+    authenticator.refresh()
+    authenticator.identity(root_key)
+    assert authenticator.cache_misses == misses + 1

@@ -17,7 +17,7 @@ class FakeDatabase:
         self.reads += 1
         return self.version
 
-    def local_modifications(self, tables: object) -> int:
+    def local_modifications(self, tables: object, *, except_known_rows: bool = False) -> int:
         return 0
 
 

@@ -79,10 +79,47 @@ def test_writes_are_noted_for_the_state_version_and_caches(with_account: Databas
     assert db.state_version() == before + 2
 
 
+def test_a_write_confined_to_one_row_is_counted_for_that_row(with_account: Database) -> None:
+    """A statement whose WHERE clause pins the primary key to its ``row_param`` is noted
+    for that row: it moves the version and the table's count, and ``row_changed_since``
+    for that row alone, but not the count of changes to any rows."""
+    db = with_account
+    delete = Prepared(schema.users.delete().where(schema.users.c.id == sa.bindparam("id")), row_param="id")
+    with db.transaction() as unit:
+        _INSERT_USER.run(unit.connection, _user("AIDA1", "alice"))
+        _INSERT_USER.run(unit.connection, _user("AIDA2", "bob"))
+    before, seen = db.state_version(), db.local_changes
+    with db.transaction() as unit:
+        assert delete.run(unit.connection, {"id": "AIDA1"}) == 1
+    assert db.state_version() == before + 1
+    assert db.local_modifications(["users"]) == 1
+    assert db.local_modifications(["users"], except_known_rows=True) == 0
+    assert db.row_changed_since("users", "AIDA1", seen)
+    assert not db.row_changed_since("users", "AIDA1", db.local_changes)
+    assert not db.row_changed_since("users", "AIDA2", seen)
+
+
+def test_only_a_statement_confined_to_its_primary_key_names_a_row() -> None:
+    users, keys = schema.users, schema.access_keys
+    for statement in [
+        users.delete().where(users.c.account_id == sa.bindparam("id")),  # not the key
+        users.delete().where(sa.or_(users.c.id == sa.bindparam("id"), users.c.name == "x")),
+        users.delete(),
+        users.insert(),
+        sa.select(users).where(users.c.id == sa.bindparam("id")),
+        keys.delete().where(keys.c.access_key_id == sa.bindparam("other")),
+        schema.tags.delete().where(schema.tags.c.entity_id == sa.bindparam("id")),  # no one-column key
+    ]:
+        with pytest.raises(ValueError, match="only the row"):
+            Prepared(statement, row_param="id")
+    Prepared(keys.update().where(keys.c.user_id == sa.bindparam("u"), keys.c.access_key_id == sa.bindparam("id"))
+             .values(status="Inactive"), row_param="id")
+
+
 def test_a_change_note_is_taken_once(with_account: Database) -> None:
     with with_account.reading() as unit:
-        changes.note(unit.connection, ("users", False))
-        assert changes.take(unit.connection) == {("users", False)}
+        changes.note(unit.connection, ("users", False, None))
+        assert changes.take(unit.connection) == {("users", False, None)}
         assert changes.take(unit.connection) == set()
 
 

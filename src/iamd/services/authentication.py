@@ -48,6 +48,8 @@ class KeyIdentity:
     partition: str = "aws"
     # The secret as stored (sealed), to tell whether a stored key is still this one.
     secret_sealed: bytes = field(default=b"", repr=False)
+    # This process's count of changes when the identity was read (``Database.local_changes``).
+    read_at: int = 0
 
     def caller(self, region: str) -> Caller:
         partition = self.partition
@@ -141,7 +143,10 @@ class Authenticator:
     An identity is read from its access key, its account and its user in one query
     (``_load``); the cache is dropped when this process updates or deletes rows of those
     tables, or another process changes anything. Creating a user or a key leaves it alone:
-    a row added changes no identity already cached.
+    a row added changes no identity already cached. So does this process deleting one key
+    or one user by a statement confined to that row (DeleteAccessKey, DeleteUser): then
+    only an identity read from that row before is read again, as each use of a cached
+    identity asks the store whether its key's or its user's row changed since it was read.
 
     A dropped identity is read again in full before it is used, so a key deleted or
     deactivated, or a user renamed, is seen at once. Only its secret is reused, when the
@@ -167,7 +172,7 @@ class Authenticator:
 
     def refresh(self) -> None:
         """Drop cached identities if the stored state changed since they were loaded."""
-        generation = self._watcher.generation_of(self.TABLES)
+        generation = self._watcher.generation_of(self.TABLES, except_known_rows=True)
         if generation != self._generation:
             with self._lock:
                 if self._cache:
@@ -179,17 +184,24 @@ class Authenticator:
     def identity(self, access_key_id: str) -> KeyIdentity:
         """The identity of an active long-term key; ``InvalidClientTokenId`` otherwise."""
         cached = self._cache.get(access_key_id)
-        if cached is not None:
+        if cached is not None and not self._rows_changed(cached):
             self.cache_hits += 1
             return cached
         self.cache_misses += 1
         loaded_in = self._generation
-        identity = self._load(access_key_id)
+        identity = self._load(access_key_id, self._db.local_changes)
         with self._lock:
             # Kept only if no change was seen while it loaded: it may predate that change.
             if self._generation == loaded_in:
                 self._cache[access_key_id] = identity
         return identity
+
+    def _rows_changed(self, identity: KeyIdentity) -> bool:
+        """Whether this process changed the key's or the user's row since the identity was read."""
+        changed = self._db.row_changed_since
+        read_at = identity.read_at
+        return changed("access_keys", identity.access_key_id, read_at) or (
+            identity.entity_id is not None and changed("users", identity.entity_id, read_at))
 
     def account_partition(self, account_id: str) -> str:
         """The partition of an account (for temporary credentials, which name their account);
@@ -203,7 +215,9 @@ class Authenticator:
             partition = self._partitions[account_id] = account.partition
         return partition
 
-    def _load(self, access_key_id: str) -> KeyIdentity:
+    def _load(self, access_key_id: str, read_at: int) -> KeyIdentity:
+        """The identity as stored; ``read_at`` is this process's count of changes taken
+        before it is read (an identity may predate the changes counted after)."""
         with self._db.reading() as unit:
             owner = unit.access_keys.owner(access_key_id)
         if owner is None or owner.status != "Active":
@@ -221,6 +235,7 @@ class Authenticator:
             entity_id=owner.user_id,
             partition=owner.partition,
             secret_sealed=owner.secret_sealed,
+            read_at=read_at,
         )
 
     def _secret(self, owner: KeyOwner) -> str:

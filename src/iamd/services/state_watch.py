@@ -80,14 +80,16 @@ class StateWatcher:
         """Changes whenever cached state must be dropped."""
         return self._foreign_generation(), self._announced, self._db.local_changes
 
-    def generation_of(self, tables: Iterable[str]) -> Generation:
-        """Changes whenever rows of ``tables`` a process caches may have changed."""
+    def generation_of(self, tables: Iterable[str], *, except_known_rows: bool = False) -> Generation:
+        """Changes whenever rows of ``tables`` a process caches may have changed. With
+        ``except_known_rows``, not for this process's changes confined to one known row:
+        for a cache that asks ``Database.row_changed_since`` about each entry's rows."""
         tables = tuple(tables)
         announced = self._announced_modified
         return (
             self._foreign_generation(),
             sum(announced.get(table, 0) for table in tables),
-            self._db.local_modifications(tables),
+            self._db.local_modifications(tables, except_known_rows=except_known_rows),
         )
 
     def _foreign_generation(self) -> int:

@@ -17,13 +17,13 @@ _K = schema.access_keys
 _BY_ID = Prepared(sa.select(_K).where(_K.c.access_key_id == sa.bindparam("id")))
 _COUNT_OF_USER = Prepared(sa.select(sa.func.count()).select_from(_K).where(
     _K.c.account_id == sa.bindparam("account_id"), _K.c.user_id == sa.bindparam("owner")))
-_DELETE = Prepared(_K.delete().where(_K.c.access_key_id == sa.bindparam("id")))
+_DELETE = Prepared(_K.delete().where(_K.c.access_key_id == sa.bindparam("id")), row_param="id")
 _DELETE_OF_USER = Prepared(_K.delete().where(
     _K.c.access_key_id == sa.bindparam("id"), _K.c.account_id == sa.bindparam("account_id"),
-    _K.c.user_id == sa.bindparam("owner")))
+    _K.c.user_id == sa.bindparam("owner")), row_param="id")
 _DELETE_OF_ROOT = Prepared(_K.delete().where(
     _K.c.access_key_id == sa.bindparam("id"), _K.c.account_id == sa.bindparam("account_id"),
-    _K.c.user_id.is_(None)))
+    _K.c.user_id.is_(None)), row_param="id")
 _A, _U = schema.accounts, schema.users
 # A key with its account and user in one look-up: what authentication needs.
 _OWNER = Prepared(

@@ -1,8 +1,11 @@
 """Which writes change state that a process caches, recorded on the unit of work's connection.
 
-Each write statement notes ``(table, whether it only adds rows)`` on its connection; the unit
-of work collects the notes at its end to bump the state version (other processes) and count
-its own changes per table (this process's caches)."""
+Each write statement notes ``(table, whether it only adds rows, row)`` on its connection;
+the unit of work collects the notes at its end to bump the state version (other processes)
+and count its own changes per table (this process's caches). ``row`` is the primary key of
+the one row a statement changed, when the statement says so (a ``Prepared`` statement
+with a ``row_param``), and None for a change to any rows: a cache that checks the rows
+each entry was read from can keep its other entries."""
 
 from __future__ import annotations
 
@@ -23,12 +26,12 @@ _USAGE_COLUMNS = frozenset({
 })
 _KEY = "iamd.changes_cached_state"
 
-Change = tuple[str, bool]
+Change = tuple[str, bool, str | None]
 
 
 def cached_change(statement: object) -> Change | None:
-    """(table, whether the statement only adds rows) for a write that may change cached
-    state; None for anything else."""
+    """(table, whether the statement only adds rows, None) for a write that may change
+    cached state; None for anything else."""
     if not isinstance(statement, (Insert, Update, Delete)):
         return None
     table = statement.table.name  # type: ignore[union-attr]
@@ -38,7 +41,7 @@ def cached_change(statement: object) -> Change | None:
         columns = {getattr(key, "key", key) for key in statement._values}
         if columns <= _USAGE_COLUMNS:
             return None
-    return table, isinstance(statement, Insert) and not _updates_on_conflict(statement)
+    return table, isinstance(statement, Insert) and not _updates_on_conflict(statement), None
 
 
 def _updates_on_conflict(statement: Insert) -> bool:

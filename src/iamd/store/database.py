@@ -57,6 +57,9 @@ from iamd.store.users import UserRepository
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
+# How many rows changed one by one a Database remembers (``row_changed_since``).
+_ROWS_REMEMBERED = 10_000
+
 
 @functools.cache
 def _migration_heads() -> set[str]:
@@ -268,6 +271,11 @@ class Database:
         # ``_modified`` counts them per table, for caches that depend on a few tables.
         self.local_changes = 0
         self._modified: dict[str, int] = {}
+        # The same for changes to any rows; and, for each row changed by a statement
+        # confined to it, the count of changes when it last was (a bounded memory).
+        self._modified_any: dict[str, int] = {}
+        self._row_changed: dict[tuple[str, str], int] = {}
+        self._rows_forgotten_at = 0
         self._counting = threading.Lock()
         self.schema_name = schema_name
         # Where a commit that bumped the version announces it (PostgreSQL only).
@@ -374,7 +382,7 @@ class Database:
             if made and self.notify_channel is not None:
                 notifications.bump_notify_and_commit(
                     connection, state_version_slot(), self.notify_channel, self.notify_sender,
-                    {table for table, added_only in made if not added_only})
+                    {table for table, added_only, _row in made if not added_only})
             elif made:
                 _BUMP_STATE_VERSION.run(connection, {"slot": state_version_slot()})
 
@@ -389,16 +397,33 @@ class Database:
                 finish(connection)
         if made:
             with self._counting:
-                for table, added_only in made:
-                    if not added_only:
-                        self._modified[table] = self._modified.get(table, 0) + 1
                 self.local_changes += 1
+                for table, added_only, row in made:
+                    if added_only:
+                        continue
+                    self._modified[table] = self._modified.get(table, 0) + 1
+                    if row is None:
+                        self._modified_any[table] = self._modified_any.get(table, 0) + 1
+                    else:
+                        if len(self._row_changed) >= _ROWS_REMEMBERED:
+                            self._row_changed.clear()
+                            self._rows_forgotten_at = self.local_changes
+                        self._row_changed[table, row] = self.local_changes
 
-    def local_modifications(self, tables: Iterable[str]) -> int:
+    def local_modifications(self, tables: Iterable[str], *, except_known_rows: bool = False) -> int:
         """How many committed transactions of this process updated or deleted rows of these
-        tables (rows added are not counted: they change no row a cache may hold)."""
-        modified = self._modified
+        tables (rows added are not counted: they change no row a cache may hold). With
+        ``except_known_rows``, changes confined to one known row are left out: a cache that
+        checks ``row_modifications`` for the rows of each entry sees those."""
+        modified = self._modified_any if except_known_rows else self._modified
         return sum(modified.get(table, 0) for table in tables)
+
+    def row_changed_since(self, table: str, row: str, local_changes: int) -> bool:
+        """Whether a transaction of this process committed after ``local_changes`` (a
+        value of the count read earlier) changed that one row of ``table`` (by its primary
+        key) with a statement confined to it. When too many rows were changed to remember
+        them all, every row counts as changed at the moment they were forgotten."""
+        return self._row_changed.get((table, row), self._rows_forgotten_at) > local_changes
 
     @contextmanager
     def reading(self) -> Iterator[UnitOfWork]:

@@ -56,7 +56,7 @@ _PLAIN = re.compile(r"[A-Za-z0-9_:,]*")
 
 # How long the listener lets notifications gather after taking some: a change reaches
 # this process's caches at most this much later, and a stream of writes wakes it less.
-GATHER_SECONDS = 0.005
+GATHER_SECONDS = 0.05
 
 # Reconnection delays grow from the first to the last, doubling.
 FIRST_RETRY_DELAY = 0.1

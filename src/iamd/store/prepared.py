@@ -23,7 +23,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql import operators
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 
 from iamd.store.changes import cached_change, note
 
@@ -79,13 +81,21 @@ class _Compiled:
 class Prepared:
     """A Core statement run on the driver's cursor of a unit of work's connection."""
 
-    __slots__ = ("_change", "_column_keys", "_compiled", "statement")
+    __slots__ = ("_change", "_column_keys", "_compiled", "_row_param", "statement")
 
-    def __init__(self, statement: Executable, column_keys: Iterable[str] | None = None) -> None:
-        """``column_keys``: for an INSERT, the columns it sets (the parameters' names)."""
+    def __init__(
+        self, statement: Executable, column_keys: Iterable[str] | None = None, *, row_param: str | None = None
+    ) -> None:
+        """``column_keys``: for an INSERT, the columns it sets (the parameters' names).
+        ``row_param``: for an UPDATE or DELETE whose WHERE clause holds its table's primary
+        key equal to that parameter, so that it changes that one row at most: its change is
+        noted as confined to that row."""
         self.statement = statement
         self._column_keys = list(column_keys) if column_keys is not None else None
         self._change = cached_change(statement)
+        self._row_param = row_param
+        if row_param is not None and not (self._change is not None and _confined_to_row(statement, row_param)):
+            raise ValueError(f"the statement does not change only the row whose primary key is :{row_param}")
         self._compiled: dict[type[Dialect], _Compiled] = {}
 
     def first(self, connection: Connection, params: Params | None = None) -> Row | None:
@@ -129,8 +139,29 @@ class Prepared:
         if not connection.in_transaction():
             connection.begin()  # what Core's autobegin does (and the store's begin hook with it)
         if self._change is not None:
-            note(connection, self._change)
+            if self._row_param is None:
+                note(connection, self._change)
+            else:
+                note(connection, (self._change[0], False, str((params or {})[self._row_param])))
         return compiled, _driver_cursor(connection, compiled.sql, compiled.parameters(params))
+
+
+def _confined_to_row(statement: Any, param: str) -> bool:
+    """Whether an UPDATE or DELETE requires, among the conditions its WHERE clause joins
+    with AND, its table's (one-column) primary key to equal the parameter ``param``."""
+    if not isinstance(statement, (sa.Update, sa.Delete)):
+        return False
+    primary_key = list(statement.table.primary_key)
+    where = statement.whereclause
+    if len(primary_key) != 1 or where is None:
+        return False
+    conditions = where.clauses if isinstance(where, BooleanClauseList) and where.operator is operators.and_ else [where]
+    return any(
+        isinstance(condition, BinaryExpression) and condition.operator is operators.eq
+        and condition.left is primary_key[0]
+        and isinstance(condition.right, BindParameter) and condition.right.key == param
+        for condition in conditions
+    )
 
 
 def run_sql(connection: Connection, sql: str) -> None:

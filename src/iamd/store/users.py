@@ -28,7 +28,7 @@ _t = schema.users
 _BY_NAME = Prepared(sa.select(_t).where(_t.c.account_id == sa.bindparam("account_id"),
                                         _t.c.name_lower == sa.bindparam("name_lower")))
 _BY_ID = Prepared(sa.select(_t).where(_t.c.id == sa.bindparam("id")))
-_DELETE = Prepared(_t.delete().where(_t.c.id == sa.bindparam("id")))
+_DELETE = Prepared(_t.delete().where(_t.c.id == sa.bindparam("id")), row_param="id")
 _COUNT = Prepared(sa.select(sa.func.count()).select_from(_t).where(_t.c.account_id == sa.bindparam("account_id")))
 # One query for every DeleteConflict check: which of them still hold.
 _DEPENDENT_CHECKS = Prepared(sa.select(
