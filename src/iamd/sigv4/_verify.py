@@ -88,7 +88,7 @@ def _check_scope(
             "Credential should be scoped with a valid terminator: 'aws4_request', "
             f"not '{signed.terminator}'."
         )
-    request_date = signed.request_time.strftime("%Y%m%d")
+    request_date = signed.amz_date[:8]
     if signed.date != request_date:
         problems.append(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "

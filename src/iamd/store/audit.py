@@ -67,7 +67,8 @@ _INSERTS: dict[str, str] = {}
 
 def _sqlite_time(moment: datetime) -> str:
     # The text SQLAlchemy's SQLite DateTime writes (and ``UTCDateTime`` reads back): naive UTC.
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    t = moment.astimezone(UTC)  # field by field: ``strftime`` costs twice as much
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}.{t.microsecond:06d}"
 
 
 _FILTER_COLUMNS = ("event_id", "event_name", "read_only", "user_name", "event_source", "access_key_id")
