@@ -91,3 +91,16 @@ def test_a_name_taken_in_any_case_is_a_duplicate(accounts: Database, kind: str) 
         repository(unit).add(record("ID3", ACCOUNT, "ALPHA"))
     with accounts.reading() as unit:
         assert repository(unit).get("ID3") is None
+
+
+def test_a_users_dependents_say_what_blocks_its_deletion_and_whether_it_has_tags(db: Database) -> None:
+    with db.transaction() as unit:
+        unit.accounts.add(ACCOUNT, None, NOW)
+        unit.users.add(_user("AIDA1", ACCOUNT, "ann"))
+        unit.users.add(_user("AIDA2", ACCOUNT, "bob"))
+        unit.tags.put(ACCOUNT, "user", "AIDA2", [("team", "core")])
+        unit.tags.put(ACCOUNT, "role", "AIDA1", [("other", "kind")])  # another kind's tags, same id
+        unit.inline_policies.put(ACCOUNT, "user", "AIDA2", "p", TRUST)
+    with db.reading() as unit:
+        assert unit.users.dependents("AIDA1") == ([], False)
+        assert unit.users.dependents("AIDA2") == (["inline-policies"], True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -47,7 +47,18 @@ _DEPENDENT_CHECKS = Prepared(sa.select(
         schema.policy_attachments.c.entity_id == sa.bindparam("user_id"))).label("attached-policies"),
     sa.exists(sa.select(schema.group_members.c.user_id).where(
         schema.group_members.c.user_id == sa.bindparam("user_id"))).label("groups"),
+    # Not a conflict: tags go with the user (and need no DELETE when there are none).
+    sa.exists(sa.select(schema.tags.c.entity_id).where(
+        schema.tags.c.entity_kind == "user", schema.tags.c.entity_id == sa.bindparam("user_id"))).label("tagged"),
 ))
+
+
+class UserDependents(NamedTuple):
+    """What still hangs on a user: the DeleteConflict checks that hold, in AWS's order,
+    and whether it has tags (deleted with it)."""
+
+    blockers: list[str]
+    tagged: bool
 
 
 class UserRepository(Repository):
@@ -101,16 +112,16 @@ class UserRepository(Repository):
         t = schema.users
         self.connection.execute(t.update().where(t.c.id == user_id).values(password_last_used=when))
 
-    def dependents(self, user_id: str) -> builtins.list[str]:
-        """What still hangs on a user, in AWS's order of DeleteConflict checks.
-
-        Any of ``login-profile``, ``access-keys``, ``signing-certificates``,
-        ``ssh-public-keys``, ``service-specific-credentials``, ``mfa-devices``,
-        ``inline-policies``, ``attached-policies``, ``groups``.
+    def dependents(self, user_id: str) -> UserDependents:
+        """What still hangs on a user (one query). The blockers, in AWS's order of
+        DeleteConflict checks, are any of ``login-profile``, ``access-keys``,
+        ``signing-certificates``, ``ssh-public-keys``, ``service-specific-credentials``,
+        ``mfa-devices``, ``inline-policies``, ``attached-policies``, ``groups``.
         """
         row = _DEPENDENT_CHECKS.first(self.connection, {"user_id": user_id})
         assert row is not None  # SELECT EXISTS(...) always answers one row
-        return [what for what, present in row.items() if present]
+        tagged = bool(row.pop("tagged"))
+        return UserDependents([what for what, present in row.items() if present], tagged)
 
     def delete(self, user_id: str) -> None:
         _DELETE.run(self.connection, {"id": user_id})

@@ -183,10 +183,11 @@ def update_user(context: OperationContext, params: Params) -> Output:
 def delete_user(context: OperationContext, params: Params) -> Output:
     with context.db.transaction() as unit:
         user = find_user(context, unit, params["UserName"])
-        blockers = unit.users.dependents(user.id)
-        if blockers:
-            raise common.delete_conflict(_DELETE_CONFLICTS[blockers[0]])
-        unit.tags.remove_all("user", user.id)
+        dependents = unit.users.dependents(user.id)
+        if dependents.blockers:
+            raise common.delete_conflict(_DELETE_CONFLICTS[dependents.blockers[0]])
+        if dependents.tagged:
+            unit.tags.remove_all("user", user.id)
         unit.users.delete(user.id)
     return None
 
