@@ -187,3 +187,27 @@ def test_a_read_only_unit_on_postgresql_runs_without_a_transaction(pg: Database)
 def test_a_write_in_a_read_only_unit_is_refused_as_the_bug_it_is(db: Database) -> None:
     with pytest.raises(RuntimeError, match="read-only"), db.reading() as unit:
         unit.accounts.add("111122223333", None, NOW)
+
+
+def test_audit_rows_are_stored_as_given_and_in_order(db: Database) -> None:
+    """On PostgreSQL the batch goes as one COPY: text with its escapes, NULLs, times with
+    their zone and the order of the batch come back unchanged."""
+    from iamd.store.audit import AuditRow, EventFilter
+
+    when = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    tricky = 'tab\there, newline\nthere, back\\slash \\N, quote\'s "q", ünïcödé, \\.'
+    rows = [
+        AuditRow(event_id=f"00000000-0000-4000-8000-00000000000{n}", account_id="111122223333",
+                 event_time=when + timedelta(seconds=n), event_source="iam.amazonaws.com", event_name=f"Event{n}",
+                 user_name=None if n % 2 else tricky, principal_arn=None, access_key_id="AKIA" if n else None,
+                 read_only=bool(n % 2), error_code=None, record='{"x":"' + tricky.replace("\n", "\\n") + '"}')
+        for n in range(5)
+    ]
+    with db.transaction() as unit:
+        unit.audit.append(rows)
+    with db.reading() as unit:
+        found = unit.audit.find(EventFilter(account_id="111122223333"), limit=10)
+    assert [row.event_name for row in found] == [f"Event{n}" for n in reversed(range(5))]  # newest first
+    assert [row.sequence for row in found] == sorted((row.sequence for row in found), reverse=True)
+    for stored, given in zip(reversed(found), rows, strict=True):
+        assert stored == AuditRow(**{**{f: getattr(given, f) for f in given.__slots__}, "sequence": stored.sequence})
