@@ -33,7 +33,6 @@ _OWNER = Prepared(
     .where(_K.c.access_key_id == sa.bindparam("id")))
 
 
-
 class AccessKeyRepository(Repository):
     def add(self, record: AccessKeyRecord) -> None:
         self._insert(

@@ -81,8 +81,9 @@ class AuditRepository(Repository):
         numbers are assigned in order.
 
         The audit writer inserts every event the API serves, so this goes straight to the
-        driver's ``executemany`` with a statement built once per dialect: SQLAlchemy's
-        per-row parameter processing would cost as much as building the record.
+        driver: its ``executemany`` with a statement built once per dialect (SQLAlchemy's
+        per-row parameter processing would cost as much as building the record), or on
+        PostgreSQL its ``COPY``.
         """
         if not rows:
             return

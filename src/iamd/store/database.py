@@ -414,7 +414,7 @@ class Database:
         """How many committed transactions of this process updated or deleted rows of these
         tables (rows added are not counted: they change no row a cache may hold). With
         ``except_known_rows``, changes confined to one known row are left out: a cache that
-        checks ``row_modifications`` for the rows of each entry sees those."""
+        asks ``row_changed_since`` about the rows of each entry sees those."""
         modified = self._modified_any if except_known_rows else self._modified
         return sum(modified.get(table, 0) for table in tables)
 
