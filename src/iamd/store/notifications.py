@@ -1,7 +1,9 @@
 """Telling every process at once that the stored state changed: PostgreSQL's LISTEN/NOTIFY.
 
 A transaction that bumps the state version also calls ``pg_notify`` on the store's
-channel, in the same statement (``bump_and_notify``). PostgreSQL delivers the notification
+channel, in the same statement, sent with its ``COMMIT`` in one round trip
+(``bump_notify_and_commit``; ``bump_and_notify`` where the values would need quoting).
+PostgreSQL delivers the notification
 only if and when that transaction commits, to every session listening on the channel: so a
 node learns of another node's change within milliseconds, instead of at its next poll of
 the version. The payload names the tables whose rows the transaction updated or deleted,
