@@ -80,6 +80,8 @@ def two(nodes: Nodes) -> Iterator[Nodes]:
             iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
         for policy in iam.list_user_policies(UserName=name)["PolicyNames"]:
             iam.delete_user_policy(UserName=name, PolicyName=policy)
+        for attached in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]:
+            iam.detach_user_policy(UserName=name, PolicyArn=attached["PolicyArn"])
         iam.delete_user(UserName=name)
 
 
@@ -226,6 +228,27 @@ def test_one_name_has_one_winner_across_nodes(two: Nodes) -> None:
 
 def test_a_quota_holds_across_nodes(two: Nodes) -> None:
     _race_past_the_quota([two.a.client("iam"), two.b.client("iam")])
+
+
+def test_per_user_quotas_hold_across_nodes(two: Nodes) -> None:
+    """CreateAccessKey and AttachUserPolicy take the account's lock with their look-up of
+    the user: racing past a user's quota from two nodes never goes over it."""
+    clients = [two.a.client("iam"), two.b.client("iam")]
+    clients[0].create_user(UserName="keyholder")
+    keys = _race([functools.partial(clients[i % 2].create_access_key, UserName="keyholder") for i in range(16)])
+    assert keys == Counter({"OK": 2, "LimitExceeded 409": 14})
+    assert len(clients[1].list_access_keys(UserName="keyholder")["AccessKeyMetadata"]) == 2
+    policies = ["ReadOnlyAccess", "AdministratorAccess", "PowerUserAccess", "IAMReadOnlyAccess", "IAMFullAccess",
+                "AmazonS3FullAccess", "AmazonS3ReadOnlyAccess", "AmazonEC2FullAccess", "AmazonEC2ReadOnlyAccess",
+                "AmazonDynamoDBFullAccess", "AmazonDynamoDBReadOnlyAccess", "AmazonSQSFullAccess",
+                "AmazonSNSFullAccess", "CloudWatchFullAccess"]
+    attached = _race([
+        functools.partial(clients[i % 2].attach_user_policy, UserName="keyholder",
+                          PolicyArn=f"arn:aws:iam::aws:policy/{name}")
+        for i, name in enumerate(policies)
+    ])
+    assert attached == Counter({"OK": 10, "LimitExceeded 409": 4})
+    assert len(clients[1].list_attached_user_policies(UserName="keyholder")["AttachedPolicies"]) == 10
 
 
 def test_names_and_quotas_hold_across_workers_on_sqlite(tmp_path: Path) -> None:

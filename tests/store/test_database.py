@@ -150,6 +150,65 @@ def test_the_account_lock_makes_another_transaction_wait(db: Database) -> None:
     assert order == ["first", "second"]
 
 
+@pytest.mark.parametrize("name", ["alice", "nobody"])
+def test_a_look_up_that_takes_the_account_lock_makes_another_transaction_wait(db: Database, name: str) -> None:
+    """``lock_account`` on a look-up takes the quota lock in the same statement, whether
+    or not the entity is there; the look-up's answer is the plain one's."""
+    import threading
+    import time
+
+    with db.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+        unit.users.add(UserRecord(id="AIDA1", account_id="111122223333", name="Alice", path="/", created_at=NOW))
+    order: list[str] = []
+    locked = threading.Event()
+
+    def second() -> None:
+        locked.wait()
+        with db.transaction() as unit:
+            unit.accounts.lock("111122223333")
+            order.append("second")
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with db.transaction() as unit:
+        user = unit.users.get_by_name("111122223333", name, lock_account=True)
+        entity = unit.attachments.entity("111122223333", "user", name, lock_account=True)
+        locked.set()
+        time.sleep(0.3)
+        order.append("first")
+    thread.join()
+    assert order == ["first", "second"]
+    assert (user.id if user else None) == (entity.id if entity else None) == ("AIDA1" if name == "alice" else None)
+
+
+def test_a_transaction_takes_an_accounts_lock_once(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a transaction holds the account's lock, asking again (another quota, a look-up
+    with ``lock_account``) costs no round trip: the plain look-up runs instead."""
+    from iamd.store import accounts
+
+    with db.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+    taken: list[str] = []
+    lock = accounts._LOCK
+
+    class CountingLock:
+        def first(self, connection: object, params: dict[str, str]) -> object:
+            taken.append(params["id"])
+            return lock.first(connection, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(accounts, "_LOCK", CountingLock())
+    with db.transaction() as unit:
+        unit.accounts.lock("111122223333")
+        unit.accounts.lock("111122223333")
+        assert unit.users.get_by_name("111122223333", "alice", lock_account=True) is None
+    with db.transaction() as unit:
+        assert unit.users.get_by_name("111122223333", "alice", lock_account=True) is None
+        unit.accounts.lock("111122223333")
+    expected = [] if db.engine.dialect.name == "sqlite" else ["111122223333"]
+    assert taken == expected
+
+
 def test_pooled_connections_the_server_closed_are_replaced_on_checkout(pg: Database) -> None:
     """A restart or a terminated backend closes the pool's idle connections; the next unit
     of work gets a new one instead of failing on the dead one."""

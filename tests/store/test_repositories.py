@@ -104,3 +104,66 @@ def test_a_users_dependents_say_what_blocks_its_deletion_and_whether_it_has_tags
     with db.reading() as unit:
         assert unit.users.dependents("AIDA1") == ([], False)
         assert unit.users.dependents("AIDA2") == (["inline-policies"], True)
+
+
+@pytest.mark.parametrize("kind", ["user", "group", "role"])
+def test_changes_by_entity_name_stay_in_the_account_and_ignore_case(accounts: Database, kind: str) -> None:
+    """Detaching a policy and deleting an inline policy find the entity by name within
+    the change itself: in that account only, the name in any case."""
+    make = {"user": _user, "group": _group, "role": _role}[kind]
+    arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    with accounts.transaction() as unit:
+        for entity_id, account in (("E1", ACCOUNT), ("E2", OTHER)):
+            getattr(unit, kind + "s").add(make(entity_id, account, "Builder"))
+            unit.attachments.attach(account, kind, entity_id, arn, NOW)
+            unit.inline_policies.put(account, kind, entity_id, "inline", "{}")
+    with accounts.transaction() as unit:
+        assert not unit.attachments.detach(ACCOUNT, kind, "ghost", arn)
+        assert not unit.inline_policies.delete(ACCOUNT, kind, "ghost", "inline")
+        assert not unit.inline_policies.delete(ACCOUNT, kind, "builder", "other")
+        assert unit.attachments.detach(ACCOUNT, kind, "BUILDER", arn)
+        assert unit.inline_policies.delete(ACCOUNT, kind, "builder", "inline")
+        assert not unit.attachments.detach(ACCOUNT, kind, "Builder", arn)
+    with accounts.reading() as unit:
+        assert unit.attachments.policies_of(kind, "E1") == []
+        assert unit.attachments.policies_of(kind, "E2") == [arn]
+        assert unit.inline_policies.list(kind, "E1") == []
+        assert [name for name, _ in unit.inline_policies.list(kind, "E2")] == ["inline"]
+
+
+def test_changes_by_name_leave_service_linked_roles_alone(accounts: Database) -> None:
+    """Only AWS changes a service-linked role: a detach or an inline policy's deletion by
+    the role's name matches nothing."""
+    arn = "arn:aws:iam::aws:policy/aws-service-role/AutoScalingServiceRolePolicy"
+    role = RoleRecord(id="AROASL", account_id=ACCOUNT, name="AWSServiceRoleForAutoScaling",
+                      path="/aws-service-role/autoscaling.amazonaws.com/", trust_policy=TRUST,
+                      max_session_duration=3600, created_at=NOW, service_linked_service="autoscaling.amazonaws.com")
+    with accounts.transaction() as unit:
+        unit.roles.add(role)
+        unit.attachments.attach(ACCOUNT, "role", role.id, arn, NOW)
+        unit.inline_policies.put(ACCOUNT, "role", role.id, "inline", "{}")
+    with accounts.transaction() as unit:
+        assert not unit.attachments.detach(ACCOUNT, "role", role.name, arn)
+        assert not unit.inline_policies.delete(ACCOUNT, "role", role.name, "inline")
+    with accounts.reading() as unit:
+        assert unit.attachments.policies_of("role", role.id) == [arn]
+
+
+def test_deleting_a_named_users_key_stays_with_that_user(accounts: Database) -> None:
+    from iamd.store import AccessKeyRecord
+
+    with accounts.transaction() as unit:
+        unit.users.add(_user("U1", ACCOUNT, "Alice"))
+        unit.users.add(_user("U2", ACCOUNT, "Bob"))
+        unit.users.add(_user("U3", OTHER, "Alice"))
+        unit.access_keys.add(AccessKeyRecord("AKIAALICE", ACCOUNT, "U1", b"\x00sealed", "Active", NOW))
+        unit.access_keys.add(AccessKeyRecord("AKIAROOT", ACCOUNT, None, b"\x00sealed", "Active", NOW))
+    with accounts.transaction() as unit:
+        assert not unit.access_keys.delete_owned("AKIAALICE", ACCOUNT, "bob")
+        assert not unit.access_keys.delete_owned("AKIAALICE", OTHER, "alice")
+        assert not unit.access_keys.delete_owned("AKIAALICE", ACCOUNT, None)
+        assert not unit.access_keys.delete_owned("AKIAROOT", ACCOUNT, "alice")
+        assert unit.access_keys.delete_owned("AKIAALICE", ACCOUNT, "ALICE")
+        assert unit.access_keys.delete_owned("AKIAROOT", ACCOUNT, None)
+    with accounts.reading() as unit:
+        assert unit.access_keys.get("AKIAALICE") is None and unit.access_keys.get("AKIAROOT") is None

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from iamd.store import schema
+from iamd.store.attachments import modifiable_entity_id
 from iamd.store.base import Repository
 from iamd.store.prepared import Prepared
 from iamd.store.records import AccessKeyRecord, KeyOwner
@@ -18,9 +19,9 @@ _BY_ID = Prepared(sa.select(_K).where(_K.c.access_key_id == sa.bindparam("id")))
 _COUNT_OF_USER = Prepared(sa.select(sa.func.count()).select_from(_K).where(
     _K.c.account_id == sa.bindparam("account_id"), _K.c.user_id == sa.bindparam("owner")))
 _DELETE = Prepared(_K.delete().where(_K.c.access_key_id == sa.bindparam("id")), row_param="id")
-_DELETE_OF_USER = Prepared(_K.delete().where(
+_DELETE_OF_NAMED_USER = Prepared(_K.delete().where(
     _K.c.access_key_id == sa.bindparam("id"), _K.c.account_id == sa.bindparam("account_id"),
-    _K.c.user_id == sa.bindparam("owner")), row_param="id")
+    _K.c.user_id == modifiable_entity_id("user")), row_param="id")
 _DELETE_OF_ROOT = Prepared(_K.delete().where(
     _K.c.access_key_id == sa.bindparam("id"), _K.c.account_id == sa.bindparam("account_id"),
     _K.c.user_id.is_(None)), row_param="id")
@@ -118,13 +119,14 @@ class AccessKeyRepository(Repository):
     def delete(self, access_key_id: str) -> None:
         _DELETE.run(self.connection, {"id": access_key_id})
 
-    def delete_owned(self, access_key_id: str, account_id: str, user_id: str | None) -> bool:
-        """Delete a key if it belongs to that user of that account (to its root user when
-        ``user_id`` is None); False when no such key was found."""
+    def delete_owned(self, access_key_id: str, account_id: str, user_name: str | None) -> bool:
+        """Delete a key if it belongs to the account's user of that name (any case), or to
+        the account's root user when ``user_name`` is None, in one statement; False when
+        no such key was found (or no such user)."""
         params = {"id": access_key_id, "account_id": account_id}
-        if user_id is None:
+        if user_name is None:
             return _DELETE_OF_ROOT.run(self.connection, params) == 1
-        return _DELETE_OF_USER.run(self.connection, {**params, "owner": user_id}) == 1
+        return _DELETE_OF_NAMED_USER.run(self.connection, {**params, "entity_name": user_name.lower()}) == 1
 
 
 def _access_key(row: Mapping[Any, Any]) -> AccessKeyRecord:

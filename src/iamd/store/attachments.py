@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from iamd.store import schema
+from iamd.store.accounts import AccountRepository, joined_to_account_lock
 from iamd.store.base import DuplicateKey, Repository
 from iamd.store.prepared import Prepared
 
@@ -35,6 +37,17 @@ class EntityRef:
     service_linked_service: str | None = None  # roles only: set for service-linked roles
 
 
+def modifiable_entity_id(kind: str) -> sa.ScalarSelect[str]:
+    """A sub-query: the id of the user, group or role (``kind``) named ``:entity_name``
+    (lowercased) in the account ``:account_id``; nothing for a service-linked role, which
+    only AWS changes. A change made through it needs no look-up of the entity first."""
+    t = _TABLES[kind]
+    where = [t.c.account_id == sa.bindparam("account_id"), t.c.name_lower == sa.bindparam("entity_name")]
+    if kind == "role":
+        where.append(t.c.service_linked_service.is_(None))
+    return sa.select(t.c.id).where(*where).scalar_subquery()
+
+
 _A = schema.policy_attachments
 # Statements built once: building a statement costs more than running it on SQLite.
 _ENTITY_BY_NAME = {
@@ -42,8 +55,16 @@ _ENTITY_BY_NAME = {
                                       t.c.name_lower == sa.bindparam("name_lower")))
     for kind, t in _TABLES.items()
 }
+_ENTITY_BY_NAME_LOCKING_ACCOUNT = {
+    kind: Prepared(joined_to_account_lock(t, t.c.name_lower == sa.bindparam("name_lower")))
+    for kind, t in _TABLES.items()
+}
 _OF_ENTITY = (_A.c.entity_kind == sa.bindparam("of_kind"), _A.c.entity_id == sa.bindparam("of_entity"))
-_DETACH = Prepared(_A.delete().where(*_OF_ENTITY, _A.c.policy_arn == sa.bindparam("of_policy_arn")))
+_DETACH_FROM_NAMED = {
+    kind: Prepared(_A.delete().where(_A.c.entity_kind == sa.bindparam("of_kind"), _A.c.entity_id == modifiable_entity_id(kind),
+                                     _A.c.policy_arn == sa.bindparam("of_policy_arn")))
+    for kind in _TABLES
+}
 _IS_ATTACHED = Prepared(sa.select(_A.c.policy_arn).where(*_OF_ENTITY, _A.c.policy_arn == sa.bindparam("of_policy_arn")))
 _POLICIES_OF = Prepared(
     sa.select(_A.c.policy_arn).where(*_OF_ENTITY).order_by(_A.c.attached_at, _A.c.policy_arn))
@@ -51,10 +72,22 @@ _COUNT_FOR_ENTITY = Prepared(sa.select(sa.func.count()).where(*_OF_ENTITY))
 
 
 class AttachmentRepository(Repository):
+    def __init__(self, connection: Connection, accounts: AccountRepository) -> None:
+        super().__init__(connection)
+        self._accounts = accounts
+
     # -- the entities ---------------------------------------------------------------
 
-    def entity(self, account_id: str, kind: str, name: str) -> EntityRef | None:
-        row = _ENTITY_BY_NAME[kind].first(self.connection, {"account_id": account_id, "name_lower": name.lower()})
+    def entity(self, account_id: str, kind: str, name: str, *, lock_account: bool = False) -> EntityRef | None:
+        """The account's user, group or role of that name (in any case); with
+        ``lock_account``, found while taking the account's lock
+        (``AccountRepository.lock_and_find``)."""
+        params = {"account_id": account_id, "name_lower": name.lower()}
+        if lock_account:
+            row = self._accounts.lock_and_find(
+                account_id, _ENTITY_BY_NAME[kind], _ENTITY_BY_NAME_LOCKING_ACCOUNT[kind], params)
+        else:
+            row = _ENTITY_BY_NAME[kind].first(self.connection, params)
         if row is None:
             return None
         return EntityRef(
@@ -84,9 +117,12 @@ class AttachmentRepository(Repository):
             return False
         return True
 
-    def detach(self, kind: str, entity_id: str, policy_arn: str) -> bool:
-        """Detach a policy; False when it was not attached."""
-        return _DETACH.run(self.connection, {"of_kind": kind, "of_entity": entity_id, "of_policy_arn": policy_arn}) > 0
+    def detach(self, account_id: str, kind: str, entity_name: str, policy_arn: str) -> bool:
+        """Detach a policy from the account's user, group or role of that name (any case),
+        in one statement; False when nothing was detached: no such entity, a service-linked
+        role (``modifiable_entity_id``), or the policy was not attached."""
+        params = {"of_kind": kind, "account_id": account_id, "entity_name": entity_name.lower(), "of_policy_arn": policy_arn}
+        return _DETACH_FROM_NAMED[kind].run(self.connection, params) > 0
 
     def is_attached(self, kind: str, entity_id: str, policy_arn: str) -> bool:
         found = _IS_ATTACHED.first(self.connection, {"of_kind": kind, "of_entity": entity_id, "of_policy_arn": policy_arn})

@@ -109,7 +109,7 @@ class UnitOfWork:
 
     @cached_property
     def users(self) -> UserRepository:
-        return UserRepository(self.connection)
+        return UserRepository(self.connection, self.accounts)
 
     @cached_property
     def access_keys(self) -> AccessKeyRepository:
@@ -129,7 +129,7 @@ class UnitOfWork:
 
     @cached_property
     def attachments(self) -> AttachmentRepository:
-        return AttachmentRepository(self.connection)
+        return AttachmentRepository(self.connection, self.accounts)
 
     @cached_property
     def inline_policies(self) -> InlinePolicyRepository:

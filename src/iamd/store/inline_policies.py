@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from iamd.store import schema
+from iamd.store.attachments import modifiable_entity_id
 from iamd.store.base import DIALECT_INSERTS, Repository
 from iamd.store.prepared import Prepared
 
@@ -32,7 +33,11 @@ def _add_or_replace(insert: type[postgresql.Insert | sqlite.Insert]) -> Prepared
 _PUT = {dialect: _add_or_replace(insert) for dialect, insert in DIALECT_INSERTS.items()}
 _GET = Prepared(sa.select(_t.c.document).where(*_NAMED))
 _LIST = Prepared(sa.select(_t.c.name, _t.c.document).where(*_OF_ENTITY))
-_DELETE = Prepared(_t.delete().where(*_NAMED))
+_DELETE_OF_NAMED = {
+    kind: Prepared(_t.delete().where(_t.c.entity_kind == sa.bindparam("of_kind"), _t.c.entity_id == modifiable_entity_id(kind),
+                                     _t.c.name == sa.bindparam("of_name")))
+    for kind in ("user", "group", "role")
+}
 _COUNT = Prepared(sa.select(sa.func.count()).where(*_OF_ENTITY))
 
 
@@ -53,8 +58,12 @@ class InlinePolicyRepository(Repository):
         # Sorted here, not by the database, so both backends order names the same way.
         return sorted(((row["name"], row["document"]) for row in rows), key=lambda item: item[0])
 
-    def delete(self, kind: str, entity_id: str, name: str) -> bool:
-        return _DELETE.run(self.connection, {"of_kind": kind, "of_entity": entity_id, "of_name": name}) > 0
+    def delete(self, account_id: str, kind: str, entity_name: str, name: str) -> bool:
+        """Delete the inline policy ``name`` of the account's user, group or role of that
+        name (any case), in one statement; False when nothing was deleted: no such entity,
+        a service-linked role (``modifiable_entity_id``), or no such policy."""
+        params = {"of_kind": kind, "account_id": account_id, "entity_name": entity_name.lower(), "of_name": name}
+        return _DELETE_OF_NAMED[kind].run(self.connection, params) > 0
 
     def count(self, kind: str, entity_id: str) -> int:
         return int(_COUNT.scalar(self.connection, {"of_kind": kind, "of_entity": entity_id}))

@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from iamd.store import schema
+from iamd.store.accounts import AccountRepository, joined_to_account_lock
 from iamd.store.base import DuplicateKey, Repository
 from iamd.store.prepared import Prepared
 from iamd.store.records import UserRecord
@@ -27,6 +29,7 @@ _t = schema.users
 # Statements built once: building a statement costs more than running it on SQLite.
 _BY_NAME = Prepared(sa.select(_t).where(_t.c.account_id == sa.bindparam("account_id"),
                                         _t.c.name_lower == sa.bindparam("name_lower")))
+_BY_NAME_LOCKING_ACCOUNT = Prepared(joined_to_account_lock(_t, _t.c.name_lower == sa.bindparam("name_lower")))
 _BY_ID = Prepared(sa.select(_t).where(_t.c.id == sa.bindparam("id")))
 _DELETE = Prepared(_t.delete().where(_t.c.id == sa.bindparam("id")), row_param="id")
 _COUNT = Prepared(sa.select(sa.func.count()).select_from(_t).where(_t.c.account_id == sa.bindparam("account_id")))
@@ -62,6 +65,10 @@ class UserDependents(NamedTuple):
 
 
 class UserRepository(Repository):
+    def __init__(self, connection: Connection, accounts: AccountRepository) -> None:
+        super().__init__(connection)
+        self._accounts = accounts
+
     def add(self, record: UserRecord) -> None:
         self._insert(
             schema.users,
@@ -74,8 +81,14 @@ class UserRepository(Repository):
             created_at=record.created_at,
         )
 
-    def get_by_name(self, account_id: str, name: str) -> UserRecord | None:
-        row = _BY_NAME.first(self.connection, {"account_id": account_id, "name_lower": name.lower()})
+    def get_by_name(self, account_id: str, name: str, *, lock_account: bool = False) -> UserRecord | None:
+        """The account's user of that name (in any case); with ``lock_account``, found
+        while taking the account's lock (``AccountRepository.lock_and_find``)."""
+        params = {"account_id": account_id, "name_lower": name.lower()}
+        if lock_account:
+            row = self._accounts.lock_and_find(account_id, _BY_NAME, _BY_NAME_LOCKING_ACCOUNT, params)
+        else:
+            row = _BY_NAME.first(self.connection, params)
         return user_from_row(row) if row else None
 
     def get(self, user_id: str) -> UserRecord | None:

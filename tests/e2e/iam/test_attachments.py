@@ -90,6 +90,13 @@ def test_attach_errors(iam: Any, kind: str) -> None:
     assert error_of(getattr(iam, attach), **{name_param: "entity", "PolicyArn": other})[:2] == ("NoSuchEntity", 404)
     assert error_of(getattr(iam, attach), **{name_param: "entity", "PolicyArn": "this-is-no-arn-at-all"})[:2] == (
         "InvalidInput", 400)
+    # Detaching checks the entity first, then the ARN, then whether the policy is attached.
+    assert error_of(getattr(iam, detach), **{name_param: "ghost", "PolicyArn": "this-is-no-arn-at-all"})[:2] == (
+        "NoSuchEntity", 404)
+    assert error_of(getattr(iam, detach), **{name_param: "entity", "PolicyArn": "this-is-no-arn-at-all"})[:2] == (
+        "InvalidInput", 400)
+    assert error_of(getattr(iam, detach), **{name_param: "ENTITY", "PolicyArn": ADMIN}) == (
+        "NoSuchEntity", 404, f"Policy {ADMIN} was not found.")
     service_role = "arn:aws:iam::aws:policy/aws-service-role/AWSSupportServiceRolePolicy"
     code, status, _ = error_of(getattr(iam, attach), **{name_param: "entity", "PolicyArn": service_role})
     assert (code, status) == ("PolicyNotAttachable", 400)

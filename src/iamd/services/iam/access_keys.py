@@ -16,7 +16,7 @@ from iamd.services import identifiers
 from iamd.services.accounts import seal_secret
 from iamd.services.iam import common
 from iamd.services.iam.common import quota_exceeded
-from iamd.services.iam.users import target_user
+from iamd.services.iam.users import find_user, target_user
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page_sorted
 from iamd.services.quotas import quota_reached
@@ -60,7 +60,7 @@ def _metadata(record: AccessKeyRecord, user: UserRecord | None) -> dict[str, Any
 @operation("iam", "CreateAccessKey")
 def create_access_key(context: OperationContext, params: Params) -> Output:
     with context.db.transaction() as unit:
-        user = target_user(context, unit, params.get("UserName"))
+        user = target_user(context, unit, params.get("UserName"), lock_account=True)
         owner = user.id if user is not None else None
         limit = context.quotas.access_keys_per_user
         account_id = context.caller.account_id
@@ -102,10 +102,17 @@ def update_access_key(context: OperationContext, params: Params) -> Output:
 
 @operation("iam", "DeleteAccessKey")
 def delete_access_key(context: OperationContext, params: Params) -> Output:
+    access_key_id = params["AccessKeyId"]
+    user_name = params.get("UserName")
     with context.db.transaction() as unit:
-        user = target_user(context, unit, params.get("UserName"))
-        access_key_id = params["AccessKeyId"]
-        if not unit.access_keys.delete_owned(access_key_id, context.caller.account_id, user.id if user else None):
+        if user_name is None:
+            caller = target_user(context, unit, None)
+            owner = caller.name if caller is not None else None
+        else:
+            owner = user_name  # the delete finds the user: one round trip when the key is there
+        if not unit.access_keys.delete_owned(access_key_id, context.caller.account_id, owner):
+            if user_name is not None:
+                find_user(context, unit, user_name)  # a missing user is what AWS answers first
             raise no_such_key(access_key_id)
     return None
 

@@ -33,8 +33,12 @@ _QUOTA_NAME = {"user": "PoliciesPerUser", "group": "PoliciesPerGroup", "role": "
 _KIND_TITLE = {"user": "User", "group": "Group", "role": "Role"}
 
 
-def require_entity(unit: UnitOfWork, context: OperationContext, kind: str, name: str) -> EntityRef:
-    entity = unit.attachments.entity(context.caller.account_id, kind, name)
+def require_entity(
+    unit: UnitOfWork, context: OperationContext, kind: str, name: str, *, lock_account: bool = False
+) -> EntityRef:
+    """The caller's account's user, group or role of that name, or ``NoSuchEntity``; with
+    ``lock_account``, looked up while taking the account's quota lock."""
+    entity = unit.attachments.entity(context.caller.account_id, kind, name, lock_account=lock_account)
     if entity is None:
         raise no_such_entity(kind, name)
     return entity
@@ -58,7 +62,7 @@ def _quota(context: OperationContext, kind: str) -> int:
 def _attach(context: OperationContext, params: Params, kind: str) -> Output:
     arn: str = params["PolicyArn"]
     with context.db.transaction() as unit:
-        entity = require_entity(unit, context, kind, params[_NAME_PARAM[kind]])
+        entity = require_entity(unit, context, kind, params[_NAME_PARAM[kind]], lock_account=True)
         check_arn(arn)
         ref = resolve_policy(unit, context.caller.account_id, arn, partition=context.caller.partition)
         if ref is None:
@@ -78,13 +82,18 @@ def _attach(context: OperationContext, params: Params, kind: str) -> Output:
 
 
 def _detach(context: OperationContext, params: Params, kind: str) -> Output:
+    """One statement finds the entity and detaches the policy; only when it detaches
+    nothing is the entity looked up, to answer what AWS answers, in its order: no such
+    entity, an ARN that is not one, a service-linked role, else the policy not attached."""
     arn: str = params["PolicyArn"]
+    entity_name: str = params[_NAME_PARAM[kind]]
+    account_id = context.caller.account_id
     with context.db.transaction() as unit:
-        entity = require_entity(unit, context, kind, params[_NAME_PARAM[kind]])
-        check_arn(arn)
-        check_modifiable(entity)
-        ref = resolve_policy(unit, context.caller.account_id, arn, partition=context.caller.partition)
-        if ref is None or not unit.attachments.detach(kind, entity.id, ref.arn):
+        ref = resolve_policy(unit, account_id, arn, partition=context.caller.partition)
+        if ref is None or not unit.attachments.detach(account_id, kind, entity_name, ref.arn):
+            entity = require_entity(unit, context, kind, entity_name)
+            check_arn(arn)
+            check_modifiable(entity)
             raise not_found(arn)
     return None
 

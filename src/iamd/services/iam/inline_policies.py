@@ -69,11 +69,14 @@ def _list(context: OperationContext, params: Params, kind: str) -> Output:
 
 
 def _delete(context: OperationContext, params: Params, kind: str) -> Output:
+    """One statement finds the entity and deletes the policy; only when it deletes nothing
+    is the entity looked up, to answer what AWS answers: no such entity, a service-linked
+    role that cannot be changed, else no such policy."""
     policy_name: str = params["PolicyName"]
+    entity_name: str = params[_NAME_PARAM[kind]]
     with context.db.transaction() as unit:
-        entity = require_entity(unit, context, kind, params[_NAME_PARAM[kind]])
-        check_modifiable(entity)
-        if not unit.inline_policies.delete(kind, entity.id, policy_name):
+        if not unit.inline_policies.delete(context.caller.account_id, kind, entity_name, policy_name):
+            check_modifiable(require_entity(unit, context, kind, entity_name))
             raise _no_policy(kind, policy_name)
     return None
 

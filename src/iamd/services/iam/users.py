@@ -65,22 +65,26 @@ def full_user_shape(context: OperationContext, unit: UnitOfWork, user: UserRecor
     return shape
 
 
-def find_user(context: OperationContext, unit: UnitOfWork, name: str) -> UserRecord:
-    """The caller's account's user of that name, or ``NoSuchEntity``."""
-    user = unit.users.get_by_name(context.caller.account_id, name)
+def find_user(context: OperationContext, unit: UnitOfWork, name: str, *, lock_account: bool = False) -> UserRecord:
+    """The caller's account's user of that name, or ``NoSuchEntity``; with
+    ``lock_account``, looked up while taking the account's quota lock."""
+    user = unit.users.get_by_name(context.caller.account_id, name, lock_account=lock_account)
     if user is None:
         raise common.no_such_entity("user", name)
     return user
 
 
-def target_user(context: OperationContext, unit: UnitOfWork, name: str | None) -> UserRecord | None:
+def target_user(
+    context: OperationContext, unit: UnitOfWork, name: str | None, *, lock_account: bool = False
+) -> UserRecord | None:
     """The user an optional ``UserName`` names: that user, else the caller (None for root).
+    ``lock_account`` takes the account's quota lock with the look-up of a named user.
 
     Credentials of roles and federated users belong to no IAM user, so those callers must
     name one, as AWS requires.
     """
     if name is not None:
-        return find_user(context, unit, name)
+        return find_user(context, unit, name, lock_account=lock_account)
     if context.caller.is_root:
         return None
     if context.caller.kind == "User" and context.caller.entity_id:
@@ -108,7 +112,8 @@ def create_user(context: OperationContext, params: Params) -> Output:
     tags = params.get("Tags") or []
     tagging.validate(tags)
     with context.db.transaction() as unit:
-        if unit.users.get_by_name(account_id, name) is not None:
+        # The quota's lock comes with the look-up: one round trip less on PostgreSQL.
+        if unit.users.get_by_name(account_id, name, lock_account=True) is not None:
             raise common.already_exists("user", name)
         boundary = _boundary_arn(context, unit, params["PermissionsBoundary"]) if "PermissionsBoundary" in params else None
         limit = context.quotas.users_per_account
