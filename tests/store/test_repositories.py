@@ -102,8 +102,10 @@ def test_a_users_dependents_say_what_blocks_its_deletion_and_whether_it_has_tags
         unit.tags.put(ACCOUNT, "role", "AIDA1", [("other", "kind")])  # another kind's tags, same id
         unit.inline_policies.put(ACCOUNT, "user", "AIDA2", "p", TRUST)
     with db.reading() as unit:
-        assert unit.users.dependents("AIDA1") == ([], False)
-        assert unit.users.dependents("AIDA2") == (["inline-policies"], True)
+        assert unit.users.with_dependents(ACCOUNT, "ghost") is None
+        for name, user_id, dependents in (("ANN", "AIDA1", ([], False)), ("bob", "AIDA2", (["inline-policies"], True))):
+            found = unit.users.with_dependents(ACCOUNT, name)
+            assert found is not None and found[0].id == user_id and found[1] == dependents
 
 
 @pytest.mark.parametrize("kind", ["user", "group", "role"])
@@ -167,3 +169,77 @@ def test_deleting_a_named_users_key_stays_with_that_user(accounts: Database) -> 
         assert unit.access_keys.delete_owned("AKIAROOT", ACCOUNT, None)
     with accounts.reading() as unit:
         assert unit.access_keys.get("AKIAALICE") is None and unit.access_keys.get("AKIAROOT") is None
+
+
+@pytest.mark.parametrize("kind", ["user", "group", "role"])
+def test_an_entity_comes_with_its_inline_policies_in_one_look_up(accounts: Database, kind: str) -> None:
+    make = {"user": _user, "group": _group, "role": _role}[kind]
+    with accounts.transaction() as unit:
+        getattr(unit, kind + "s").add(make("E1", ACCOUNT, "Plain"))
+        getattr(unit, kind + "s").add(make("E2", ACCOUNT, "Busy"))
+        getattr(unit, kind + "s").add(make("E3", OTHER, "Busy"))
+        unit.inline_policies.put(ACCOUNT, kind, "E2", "b", '{"b": 1}')
+        unit.inline_policies.put(ACCOUNT, kind, "E2", "a", '{"a": 1}')
+        unit.inline_policies.put(OTHER, kind, "E3", "theirs", "{}")
+    with accounts.reading() as unit:
+        assert unit.inline_policies.entity_with_policies(ACCOUNT, kind, "ghost") is None
+        plain = unit.inline_policies.entity_with_policies(ACCOUNT, kind, "PLAIN")
+        assert plain is not None and (plain[0].id, plain[0].name, plain[1]) == ("E1", "Plain", [])
+        busy = unit.inline_policies.entity_with_policies(ACCOUNT, kind, "busy")
+        assert busy is not None and busy[0].id == "E2" and busy[1] == [("a", '{"a": 1}'), ("b", '{"b": 1}')]
+
+
+def test_an_insert_within_a_quota_counts_in_the_same_statement(accounts: Database) -> None:
+    """``add(..., limit=)``: the row goes in only while the count is below the limit; a
+    taken name under the limit is still a duplicate; each account counts its own."""
+    from iamd.store import QuotaReached
+
+    with accounts.transaction() as unit:
+        unit.users.add(_user("U1", ACCOUNT, "one"), limit=2)
+        unit.users.add(_user("U2", ACCOUNT, "two"), limit=2)
+        unit.users.add(_user("U9", OTHER, "other"), limit=1)
+    with accounts.transaction() as unit, pytest.raises(DuplicateKey):
+        unit.users.add(_user("U3", ACCOUNT, "ONE"), limit=3)
+    with accounts.transaction() as unit, pytest.raises(QuotaReached):
+        unit.users.add(_user("U3", ACCOUNT, "three"), limit=2)
+    with accounts.reading() as unit:
+        assert [u.name for u in unit.users.list(ACCOUNT)] == ["one", "two"]
+
+
+def test_access_keys_of_a_user_and_of_the_root_user_count_apart(accounts: Database) -> None:
+    from iamd.store import AccessKeyRecord, QuotaReached
+
+    def key(key_id: str, owner: str | None) -> AccessKeyRecord:
+        return AccessKeyRecord(key_id, ACCOUNT, owner, b"\x00sealed", "Active", NOW)
+
+    with accounts.transaction() as unit:
+        unit.users.add(_user("U1", ACCOUNT, "alice"))
+        unit.users.add(_user("U2", ACCOUNT, "bob"))
+        unit.access_keys.add(key("AKIAROOT1", None), limit=1)
+        unit.access_keys.add(key("AKIAALICE1", "U1"), limit=1)
+        unit.access_keys.add(key("AKIABOB1", "U2"), limit=1)
+    for owner in (None, "U1", "U2"):
+        with accounts.transaction() as unit, pytest.raises(QuotaReached):
+            unit.access_keys.add(key("AKIAMORE", owner), limit=1)
+    with accounts.transaction() as unit:
+        unit.access_keys.add(key("AKIAROOT2", None), limit=2)
+        unit.access_keys.add(key("AKIAALICE2", "U1"), limit=2)
+    with accounts.reading() as unit:
+        assert len(unit.access_keys.list_for(ACCOUNT, None)) == 2
+        assert len(unit.access_keys.list_for(ACCOUNT, "U1")) == 2
+        assert len(unit.access_keys.list_for(ACCOUNT, "U2")) == 1
+
+
+def test_attachments_within_a_quota_count_per_entity(accounts: Database) -> None:
+    from iamd.store import QuotaReached
+
+    with accounts.transaction() as unit:
+        unit.users.add(_user("U1", ACCOUNT, "alice"))
+        unit.roles.add(_role("U1", ACCOUNT, "same-id"))  # another kind, the same id
+        assert unit.attachments.attach(ACCOUNT, "user", "U1", "arn:aws:iam::aws:policy/A", NOW, limit=1)
+        assert unit.attachments.attach(ACCOUNT, "role", "U1", "arn:aws:iam::aws:policy/A", NOW, limit=1)
+    with accounts.transaction() as unit:
+        with pytest.raises(QuotaReached):
+            unit.attachments.attach(ACCOUNT, "user", "U1", "arn:aws:iam::aws:policy/B", NOW, limit=1)
+        assert not unit.attachments.attach(ACCOUNT, "user", "U1", "arn:aws:iam::aws:policy/A", NOW, limit=2)
+        assert unit.attachments.attach(ACCOUNT, "user", "U1", "arn:aws:iam::aws:policy/B", NOW, limit=2)

@@ -5,8 +5,11 @@ Exceeding a quota answers ``LimitExceeded`` (HTTP 409) as AWS does.
 
 A quota is checked by counting, then inserting. Two transactions of different processes
 (nodes on one PostgreSQL database) could both count room for one more and both insert, so
-every count against a quota goes through ``quota_reached`` or ``hold_quotas``: the count
-runs after taking the account's quota lock, which the transaction holds until it ends.
+every count against a quota runs after taking the account's quota lock, which the
+transaction holds until it ends: through ``quota_reached`` or ``hold_quotas`` here, or, for
+the quotas of the write path's hottest calls (users per account, access keys per user,
+policies per entity), inside the INSERT itself: the repository's ``add``/``attach`` with a
+``limit`` takes the lock, counts and inserts in one statement, and raises ``QuotaReached``.
 """
 
 from __future__ import annotations

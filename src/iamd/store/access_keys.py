@@ -7,17 +7,20 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from iamd.store import schema
+from iamd.store.accounts import AccountRepository
 from iamd.store.attachments import modifiable_entity_id
-from iamd.store.base import Repository
+from iamd.store.base import Quota, Repository
 from iamd.store.prepared import Prepared
 from iamd.store.records import AccessKeyRecord, KeyOwner
 
 _K = schema.access_keys
 _BY_ID = Prepared(sa.select(_K).where(_K.c.access_key_id == sa.bindparam("id")))
-_COUNT_OF_USER = Prepared(sa.select(sa.func.count()).select_from(_K).where(
-    _K.c.account_id == sa.bindparam("account_id"), _K.c.user_id == sa.bindparam("owner")))
+_KEYS_OF_OWNER = Quota(sa.select(sa.func.count()).select_from(_K).where(
+    _K.c.account_id == sa.bindparam("account_id"),
+    _K.c.user_id.is_not_distinct_from(sa.bindparam("user_id", type_=_K.c.user_id.type))).scalar_subquery())
 _DELETE = Prepared(_K.delete().where(_K.c.access_key_id == sa.bindparam("id")), row_param="id")
 _DELETE_OF_NAMED_USER = Prepared(_K.delete().where(
     _K.c.access_key_id == sa.bindparam("id"), _K.c.account_id == sa.bindparam("account_id"),
@@ -35,16 +38,27 @@ _OWNER = Prepared(
 
 
 class AccessKeyRepository(Repository):
-    def add(self, record: AccessKeyRecord) -> None:
-        self._insert(
-            schema.access_keys,
-            access_key_id=record.access_key_id,
-            account_id=record.account_id,
-            user_id=record.user_id,
-            secret_sealed=record.secret_sealed,
-            status=record.status,
-            created_at=record.created_at,
-        )
+    def __init__(self, connection: Connection, accounts: AccountRepository) -> None:
+        super().__init__(connection)
+        self._accounts = accounts
+
+    def add(self, record: AccessKeyRecord, *, limit: int | None = None) -> None:
+        """Add a key; ``DuplicateKey`` when its id is taken. With ``limit``, only while its
+        owner (a user, or the account's root user) has fewer keys (``QuotaReached``),
+        counted under the account's quota lock, which this takes."""
+        values = {
+            "access_key_id": record.access_key_id,
+            "account_id": record.account_id,
+            "user_id": record.user_id,
+            "secret_sealed": record.secret_sealed,
+            "status": record.status,
+            "created_at": record.created_at,
+        }
+        if limit is None:
+            self._insert(schema.access_keys, **values)
+        else:
+            self._accounts.lock(record.account_id)
+            self._insert_within(_KEYS_OF_OWNER, limit, schema.access_keys, **values)
 
     def get(self, access_key_id: str) -> AccessKeyRecord | None:
         row = _BY_ID.first(self.connection, {"id": access_key_id})
@@ -69,17 +83,6 @@ class AccessKeyRepository(Repository):
             sa.select(t).where(t.c.account_id == account_id, owner).order_by(t.c.created_at)
         ).mappings()
         return [_access_key(row) for row in rows]
-
-    def count_for(self, account_id: str, user_id: str | None) -> int:
-        if user_id is not None:
-            return int(_COUNT_OF_USER.scalar(self.connection, {"account_id": account_id, "owner": user_id}))
-        t = schema.access_keys
-        owner = t.c.user_id.is_(None)
-        return int(
-            self.connection.execute(
-                sa.select(sa.func.count()).select_from(t).where(t.c.account_id == account_id, owner)
-            ).scalar_one()
-        )
 
     def set_status(self, access_key_id: str, status: str) -> None:
         t = schema.access_keys

@@ -7,15 +7,17 @@ attachments need are done here, by account and lowercased name or by id.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from iamd.store import schema
 from iamd.store.accounts import AccountRepository, joined_to_account_lock
-from iamd.store.base import DuplicateKey, Repository
+from iamd.store.base import DuplicateKey, Quota, Repository
 from iamd.store.prepared import Prepared
 
 # The table behind each kind of entity a policy can be attached to.
@@ -48,13 +50,28 @@ def modifiable_entity_id(kind: str) -> sa.ScalarSelect[str]:
     return sa.select(t.c.id).where(*where).scalar_subquery()
 
 
+def entity_from_row(kind: str, row: Mapping[str, Any]) -> EntityRef:
+    """The ``EntityRef`` of a row of the users, groups or roles table."""
+    return EntityRef(
+        kind=kind,
+        id=row["id"],
+        account_id=row["account_id"],
+        name=row["name"],
+        path=row["path"],
+        permissions_boundary_arn=row.get("permissions_boundary_arn"),
+        service_linked_service=row.get("service_linked_service"),
+    )
+
+
+def entity_by_name(kind: str) -> sa.Select[Any]:
+    """The user, group or role (``kind``) named ``:name_lower`` in the account ``:account_id``."""
+    t = _TABLES[kind]
+    return sa.select(t).where(t.c.account_id == sa.bindparam("account_id"), t.c.name_lower == sa.bindparam("name_lower"))
+
+
 _A = schema.policy_attachments
 # Statements built once: building a statement costs more than running it on SQLite.
-_ENTITY_BY_NAME = {
-    kind: Prepared(sa.select(t).where(t.c.account_id == sa.bindparam("account_id"),
-                                      t.c.name_lower == sa.bindparam("name_lower")))
-    for kind, t in _TABLES.items()
-}
+_ENTITY_BY_NAME = {kind: Prepared(entity_by_name(kind)) for kind in _TABLES}
 _ENTITY_BY_NAME_LOCKING_ACCOUNT = {
     kind: Prepared(joined_to_account_lock(t, t.c.name_lower == sa.bindparam("name_lower")))
     for kind, t in _TABLES.items()
@@ -68,7 +85,8 @@ _DETACH_FROM_NAMED = {
 _IS_ATTACHED = Prepared(sa.select(_A.c.policy_arn).where(*_OF_ENTITY, _A.c.policy_arn == sa.bindparam("of_policy_arn")))
 _POLICIES_OF = Prepared(
     sa.select(_A.c.policy_arn).where(*_OF_ENTITY).order_by(_A.c.attached_at, _A.c.policy_arn))
-_COUNT_FOR_ENTITY = Prepared(sa.select(sa.func.count()).where(*_OF_ENTITY))
+_ATTACHED_TO_ENTITY = Quota(sa.select(sa.func.count()).select_from(_A).where(
+    _A.c.entity_kind == sa.bindparam("entity_kind"), _A.c.entity_id == sa.bindparam("entity_id")).scalar_subquery())
 
 
 class AttachmentRepository(Repository):
@@ -88,17 +106,7 @@ class AttachmentRepository(Repository):
                 account_id, _ENTITY_BY_NAME[kind], _ENTITY_BY_NAME_LOCKING_ACCOUNT[kind], params)
         else:
             row = _ENTITY_BY_NAME[kind].first(self.connection, params)
-        if row is None:
-            return None
-        return EntityRef(
-            kind=kind,
-            id=row["id"],
-            account_id=row["account_id"],
-            name=row["name"],
-            path=row["path"],
-            permissions_boundary_arn=row.get("permissions_boundary_arn"),
-            service_linked_service=row.get("service_linked_service"),
-        )
+        return None if row is None else entity_from_row(kind, row)
 
     def set_boundary(self, kind: str, entity_id: str, policy_arn: str | None) -> None:
         t = _TABLES[kind]
@@ -106,13 +114,19 @@ class AttachmentRepository(Repository):
 
     # -- attachments ------------------------------------------------------------------
 
-    def attach(self, account_id: str, kind: str, entity_id: str, policy_arn: str, at: datetime) -> bool:
-        """Attach a policy; False when it was attached already."""
+    def attach(self, account_id: str, kind: str, entity_id: str, policy_arn: str, at: datetime,
+               *, limit: int | None = None) -> bool:
+        """Attach a policy; False when it was attached already. With ``limit``, only while
+        the entity has fewer policies attached (``QuotaReached``, attached already or not),
+        counted under the account's quota lock, which this takes."""
+        values = {"account_id": account_id, "entity_kind": kind, "entity_id": entity_id,
+                  "policy_arn": policy_arn, "attached_at": at}
         try:
-            self._insert(
-                schema.policy_attachments,
-                account_id=account_id, entity_kind=kind, entity_id=entity_id, policy_arn=policy_arn, attached_at=at,
-            )
+            if limit is None:
+                self._insert(schema.policy_attachments, **values)
+            else:
+                self._accounts.lock(account_id)
+                self._insert_within(_ATTACHED_TO_ENTITY, limit, schema.policy_attachments, **values)
         except DuplicateKey:
             return False
         return True
@@ -132,9 +146,6 @@ class AttachmentRepository(Repository):
         """The ARNs of the policies attached to an entity, in the order they were attached."""
         rows = _POLICIES_OF.all(self.connection, {"of_kind": kind, "of_entity": entity_id})
         return [row["policy_arn"] for row in rows]
-
-    def count_for_entity(self, kind: str, entity_id: str) -> int:
-        return int(_COUNT_FOR_ENTITY.scalar(self.connection, {"of_kind": kind, "of_entity": entity_id}))
 
     def attachment_count(self, account_id: str, policy_arn: str) -> int:
         t = schema.policy_attachments

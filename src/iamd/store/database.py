@@ -113,7 +113,7 @@ class UnitOfWork:
 
     @cached_property
     def access_keys(self) -> AccessKeyRepository:
-        return AccessKeyRepository(self.connection)
+        return AccessKeyRepository(self.connection, self.accounts)
 
     @cached_property
     def groups(self) -> GroupRepository:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from iamd.store import schema
-from iamd.store.attachments import modifiable_entity_id
+from iamd.store.attachments import EntityRef, entity_by_name, entity_from_row, modifiable_entity_id
 from iamd.store.base import DIALECT_INSERTS, Repository
 from iamd.store.prepared import Prepared
 
@@ -39,6 +41,12 @@ _DELETE_OF_NAMED = {
     for kind in ("user", "group", "role")
 }
 _COUNT = Prepared(sa.select(sa.func.count()).where(*_OF_ENTITY))
+# An entity by name with its inline policies (NULL when it has none), in one query.
+_ENTITY_WITH_POLICIES = {
+    kind: Prepared(entity_by_name(kind).add_columns(_t.c.name.label("policy_name"), _t.c.document.label("policy_document"))
+                   .outerjoin(_t, sa.and_(_t.c.entity_kind == kind, _t.c.entity_id == table.c.id)))
+    for kind, table in (("user", schema.users), ("group", schema.groups), ("role", schema.roles))
+}
 
 
 class InlinePolicyRepository(Repository):
@@ -57,6 +65,16 @@ class InlinePolicyRepository(Repository):
         rows = _LIST.all(self.connection, {"of_kind": kind, "of_entity": entity_id})
         # Sorted here, not by the database, so both backends order names the same way.
         return sorted(((row["name"], row["document"]) for row in rows), key=lambda item: item[0])
+
+    def entity_with_policies(self, account_id: str, kind: str, name: str) -> tuple[EntityRef, builtins.list[tuple[str, str]]] | None:
+        """The account's user, group or role of that name (in any case) and the (name,
+        document) of each of its inline policies, in one query; None when there is no
+        such entity."""
+        rows = _ENTITY_WITH_POLICIES[kind].all(self.connection, {"account_id": account_id, "name_lower": name.lower()})
+        if not rows:
+            return None
+        policies = [(row["policy_name"], row["policy_document"]) for row in rows if row["policy_name"] is not None]
+        return entity_from_row(kind, rows[0]), sorted(policies, key=lambda item: item[0])
 
     def delete(self, account_id: str, kind: str, entity_name: str, name: str) -> bool:
         """Delete the inline policy ``name`` of the account's user, group or role of that

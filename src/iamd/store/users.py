@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from iamd.store import schema
 from iamd.store.accounts import AccountRepository, joined_to_account_lock
-from iamd.store.base import DuplicateKey, Repository
+from iamd.store.base import DuplicateKey, Quota, Repository
 from iamd.store.prepared import Prepared
 from iamd.store.records import UserRecord
 
@@ -32,28 +32,38 @@ _BY_NAME = Prepared(sa.select(_t).where(_t.c.account_id == sa.bindparam("account
 _BY_NAME_LOCKING_ACCOUNT = Prepared(joined_to_account_lock(_t, _t.c.name_lower == sa.bindparam("name_lower")))
 _BY_ID = Prepared(sa.select(_t).where(_t.c.id == sa.bindparam("id")))
 _DELETE = Prepared(_t.delete().where(_t.c.id == sa.bindparam("id")), row_param="id")
-_COUNT = Prepared(sa.select(sa.func.count()).select_from(_t).where(_t.c.account_id == sa.bindparam("account_id")))
-# One query for every DeleteConflict check: which of them still hold.
-_DEPENDENT_CHECKS = Prepared(sa.select(
-    sa.exists(sa.select(schema.login_profiles.c.id).where(
-        schema.login_profiles.c.id == sa.bindparam("user_id"))).label("login-profile"),
-    *[sa.exists(sa.select(table.c.user_id).where(table.c.user_id == sa.bindparam("user_id"))).label(what)
-      for what, table in _DEPENDENTS],
-    # AWS checks MFA devices after the credentials, before policies and groups.
-    sa.exists(sa.select(schema.mfa_devices.c.user_id).where(
-        schema.mfa_devices.c.user_id == sa.bindparam("user_id"))).label("mfa-devices"),
-    sa.exists(sa.select(schema.inline_policies.c.entity_id).where(
-        schema.inline_policies.c.entity_kind == "user",
-        schema.inline_policies.c.entity_id == sa.bindparam("user_id"))).label("inline-policies"),
-    sa.exists(sa.select(schema.policy_attachments.c.entity_id).where(
-        schema.policy_attachments.c.entity_kind == "user",
-        schema.policy_attachments.c.entity_id == sa.bindparam("user_id"))).label("attached-policies"),
-    sa.exists(sa.select(schema.group_members.c.user_id).where(
-        schema.group_members.c.user_id == sa.bindparam("user_id"))).label("groups"),
-    # Not a conflict: tags go with the user (and need no DELETE when there are none).
-    sa.exists(sa.select(schema.tags.c.entity_id).where(
-        schema.tags.c.entity_kind == "user", schema.tags.c.entity_id == sa.bindparam("user_id"))).label("tagged"),
-))
+_USERS_OF_ACCOUNT = Quota(sa.select(sa.func.count()).select_from(_t).where(
+    _t.c.account_id == sa.bindparam("account_id")).scalar_subquery())
+
+
+def _dependent_checks(user_id: sa.ColumnElement[str]) -> list[sa.Label[bool]]:
+    """Every DeleteConflict check of the user whose id is ``user_id``, as a labelled
+    EXISTS, in AWS's order; then whether it has tags (not a conflict: they go with it)."""
+    return [
+        sa.exists(sa.select(schema.login_profiles.c.id).where(
+            schema.login_profiles.c.id == user_id)).label("login-profile"),
+        *[sa.exists(sa.select(table.c.user_id).where(table.c.user_id == user_id)).label(what)
+          for what, table in _DEPENDENTS],
+        # AWS checks MFA devices after the credentials, before policies and groups.
+        sa.exists(sa.select(schema.mfa_devices.c.user_id).where(
+            schema.mfa_devices.c.user_id == user_id)).label("mfa-devices"),
+        sa.exists(sa.select(schema.inline_policies.c.entity_id).where(
+            schema.inline_policies.c.entity_kind == "user",
+            schema.inline_policies.c.entity_id == user_id)).label("inline-policies"),
+        sa.exists(sa.select(schema.policy_attachments.c.entity_id).where(
+            schema.policy_attachments.c.entity_kind == "user",
+            schema.policy_attachments.c.entity_id == user_id)).label("attached-policies"),
+        sa.exists(sa.select(schema.group_members.c.user_id).where(
+            schema.group_members.c.user_id == user_id)).label("groups"),
+        sa.exists(sa.select(schema.tags.c.entity_id).where(
+            schema.tags.c.entity_kind == "user", schema.tags.c.entity_id == user_id)).label("tagged"),
+    ]
+
+
+# A user by name with every DeleteConflict check: what DeleteUser needs, in one query.
+_BY_NAME_WITH_DEPENDENTS = Prepared(sa.select(_t, *_dependent_checks(_t.c.id)).where(
+    _t.c.account_id == sa.bindparam("account_id"), _t.c.name_lower == sa.bindparam("name_lower")))
+_DEPENDENT_NAMES = [label.name for label in _dependent_checks(_t.c.id)]
 
 
 class UserDependents(NamedTuple):
@@ -69,17 +79,24 @@ class UserRepository(Repository):
         super().__init__(connection)
         self._accounts = accounts
 
-    def add(self, record: UserRecord) -> None:
-        self._insert(
-            schema.users,
-            id=record.id,
-            account_id=record.account_id,
-            name=record.name,
-            name_lower=record.name.lower(),
-            path=record.path,
-            permissions_boundary_arn=record.permissions_boundary_arn,
-            created_at=record.created_at,
-        )
+    def add(self, record: UserRecord, *, limit: int | None = None) -> None:
+        """Add a user; ``DuplicateKey`` when the name is taken in any case. With ``limit``,
+        only while the account has fewer users (``QuotaReached``), counted under the
+        account's quota lock, which this takes."""
+        values = {
+            "id": record.id,
+            "account_id": record.account_id,
+            "name": record.name,
+            "name_lower": record.name.lower(),
+            "path": record.path,
+            "permissions_boundary_arn": record.permissions_boundary_arn,
+            "created_at": record.created_at,
+        }
+        if limit is None:
+            self._insert(schema.users, **values)
+        else:
+            self._accounts.lock(record.account_id)
+            self._insert_within(_USERS_OF_ACCOUNT, limit, schema.users, **values)
 
     def get_by_name(self, account_id: str, name: str, *, lock_account: bool = False) -> UserRecord | None:
         """The account's user of that name (in any case); with ``lock_account``, found
@@ -114,7 +131,7 @@ class UserRepository(Repository):
         return [user_from_row(row) for row in rows]
 
     def count(self, account_id: str) -> int:
-        return int(_COUNT.scalar(self.connection, {"account_id": account_id}))
+        return int(_USERS_OF_ACCOUNT.recount.scalar(self.connection, {"account_id": account_id}))
 
     def update(self, user_id: str, *, name: str, path: str) -> None:
         """Rename or move a user; a taken name raises ``DuplicateKey``."""
@@ -125,16 +142,18 @@ class UserRepository(Repository):
         t = schema.users
         self.connection.execute(t.update().where(t.c.id == user_id).values(password_last_used=when))
 
-    def dependents(self, user_id: str) -> UserDependents:
-        """What still hangs on a user (one query). The blockers, in AWS's order of
-        DeleteConflict checks, are any of ``login-profile``, ``access-keys``,
-        ``signing-certificates``, ``ssh-public-keys``, ``service-specific-credentials``,
-        ``mfa-devices``, ``inline-policies``, ``attached-policies``, ``groups``.
-        """
-        row = _DEPENDENT_CHECKS.first(self.connection, {"user_id": user_id})
-        assert row is not None  # SELECT EXISTS(...) always answers one row
-        tagged = bool(row.pop("tagged"))
-        return UserDependents([what for what, present in row.items() if present], tagged)
+    def with_dependents(self, account_id: str, name: str) -> tuple[UserRecord, UserDependents] | None:
+        """The account's user of that name (in any case) and what still hangs on it, in
+        one query. The blockers, in AWS's order of DeleteConflict checks, are any of
+        ``login-profile``, ``access-keys``, ``signing-certificates``, ``ssh-public-keys``,
+        ``service-specific-credentials``, ``mfa-devices``, ``inline-policies``,
+        ``attached-policies``, ``groups``."""
+        row = _BY_NAME_WITH_DEPENDENTS.first(self.connection, {"account_id": account_id, "name_lower": name.lower()})
+        if row is None:
+            return None
+        held = [what for what in _DEPENDENT_NAMES if row.pop(what)]
+        tagged = "tagged" in held
+        return user_from_row(row), UserDependents([what for what in held if what != "tagged"], tagged)
 
     def delete(self, user_id: str) -> None:
         _DELETE.run(self.connection, {"id": user_id})

@@ -19,8 +19,7 @@ from iamd.services.iam.common import quota_exceeded
 from iamd.services.iam.users import find_user, target_user
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page_sorted
-from iamd.services.quotas import quota_reached
-from iamd.store import AccessKeyRecord, Database, DuplicateKey, UnitOfWork, UserRecord
+from iamd.store import AccessKeyRecord, Database, DuplicateKey, QuotaReached, UnitOfWork, UserRecord
 
 # How often the same key used from the same region and service is written again: AWS
 # itself reports last use at a coarse grain, and a write per request would be costly.
@@ -63,9 +62,6 @@ def create_access_key(context: OperationContext, params: Params) -> Output:
         user = target_user(context, unit, params.get("UserName"), lock_account=True)
         owner = user.id if user is not None else None
         limit = context.quotas.access_keys_per_user
-        account_id = context.caller.account_id
-        if quota_reached(unit, account_id, limit, lambda: unit.access_keys.count_for(account_id, owner)):
-            raise quota_exceeded("AccessKeysPerUser", limit)
         secret = identifiers.secret_access_key(context.runtime.random_bytes)
         while True:
             key_id = identifiers.access_key_id(context.runtime.random_bytes)
@@ -78,10 +74,12 @@ def create_access_key(context: OperationContext, params: Params) -> Output:
                 created_at=context.runtime.now(),
             )
             try:
-                unit.access_keys.add(record)
+                unit.access_keys.add(record, limit=limit)
                 break
             except DuplicateKey:
                 continue  # 80 random bits collided: draw another id
+            except QuotaReached:
+                raise quota_exceeded("AccessKeysPerUser", limit) from None
     shape = _metadata(record, user)
     shape["SecretAccessKey"] = secret
     return {"AccessKey": shape}

@@ -24,8 +24,7 @@ from iamd.services.policy_sources import (
     require_policy,
     resolve_policy,
 )
-from iamd.services.quotas import quota_reached
-from iamd.store import UnitOfWork
+from iamd.store import QuotaReached, UnitOfWork
 from iamd.store.attachments import EntityRef
 
 _NAME_PARAM = {"user": "UserName", "group": "GroupName", "role": "RoleName"}
@@ -70,14 +69,15 @@ def _attach(context: OperationContext, params: Params, kind: str) -> Output:
         check_modifiable(entity)
         if ref.aws_managed and ref.path == SERVICE_ROLE_PATH:
             raise PolicyNotAttachable(f"Cannot attach a Service Role Policy to a {_KIND_TITLE[kind]}.")
-        # Attaching a policy attached already succeeds and changes nothing, even at the
-        # quota: that is checked only when the quota would refuse the attachment.
         limit = _quota(context, kind)
-        account_id = context.caller.account_id
-        if (quota_reached(unit, account_id, limit, lambda: unit.attachments.count_for_entity(kind, entity.id))
-                and not unit.attachments.is_attached(kind, entity.id, ref.arn)):
-            raise LimitExceeded(f"Cannot exceed quota for {_QUOTA_NAME[kind]}: {limit}")
-        unit.attachments.attach(account_id, kind, entity.id, ref.arn, context.runtime.now())
+        try:
+            unit.attachments.attach(context.caller.account_id, kind, entity.id, ref.arn, context.runtime.now(),
+                                    limit=limit)
+        except QuotaReached:
+            # Attaching a policy attached already succeeds and changes nothing, even at
+            # the quota: that is checked only when the quota refused the attachment.
+            if not unit.attachments.is_attached(kind, entity.id, ref.arn):
+                raise LimitExceeded(f"Cannot exceed quota for {_QUOTA_NAME[kind]}: {limit}") from None
     return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from iamd.protocol.errors import LimitExceeded, NoSuchEntity
 from iamd.services.iam import documents
 from iamd.services.iam.attachments import check_modifiable, require_entity
-from iamd.services.iam.common import paged
+from iamd.services.iam.common import no_such_entity, paged
 from iamd.services.iam.documents import size_without_whitespace
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page_sorted
@@ -34,14 +34,14 @@ def _no_policy(kind: str, name: str) -> NoSuchEntity:
 def _put(context: OperationContext, params: Params, kind: str) -> Output:
     policy_name: str = params["PolicyName"]
     document: str = params["PolicyDocument"]
+    entity_name: str = params[_NAME_PARAM[kind]]
     with context.db.transaction() as unit:
-        entity = require_entity(unit, context, kind, params[_NAME_PARAM[kind]])
+        found = unit.inline_policies.entity_with_policies(context.caller.account_id, kind, entity_name)
+        if found is None:
+            raise no_such_entity(kind, entity_name)
+        entity, policies = found
         check_modifiable(entity)
-        others = sum(
-            size_without_whitespace(text)
-            for name, text in unit.inline_policies.list(kind, entity.id)
-            if name != policy_name
-        )
+        others = sum(size_without_whitespace(text) for name, text in policies if name != policy_name)
         limit = _size_limit(context, kind)
         if others + size_without_whitespace(document) > limit:
             raise LimitExceeded(f"Maximum policy size of {limit} bytes exceeded for {kind} {entity.name}")

@@ -10,8 +10,7 @@ from iamd.services import arns, identifiers, policy_sources
 from iamd.services.iam import common, tagging
 from iamd.services.operations import OperationContext, Output, Params, operation
 from iamd.services.paging import page
-from iamd.services.quotas import quota_reached
-from iamd.store import DuplicateKey, UnitOfWork, UserRecord
+from iamd.store import DuplicateKey, QuotaReached, UnitOfWork, UserRecord
 
 # A managed policy ARN: customer managed (12-digit account) or AWS managed.
 _POLICY_ARN = re.compile(r"arn:[a-z0-9-]+:iam::(?:[0-9]{12}|aws):policy/[\x21-\x7e]+")
@@ -117,8 +116,6 @@ def create_user(context: OperationContext, params: Params) -> Output:
             raise common.already_exists("user", name)
         boundary = _boundary_arn(context, unit, params["PermissionsBoundary"]) if "PermissionsBoundary" in params else None
         limit = context.quotas.users_per_account
-        if quota_reached(unit, account_id, limit, lambda: unit.users.count(account_id)):
-            raise common.quota_exceeded("UsersPerAccount", limit)
         user = UserRecord(
             id=identifiers.unique_id("user", context.runtime.random_bytes),
             account_id=account_id,
@@ -128,9 +125,11 @@ def create_user(context: OperationContext, params: Params) -> Output:
             permissions_boundary_arn=boundary,
         )
         try:
-            unit.users.add(user)
+            unit.users.add(user, limit=limit)
         except DuplicateKey:
             raise common.already_exists("user", name) from None
+        except QuotaReached:
+            raise common.quota_exceeded("UsersPerAccount", limit) from None
         if tags:
             tagging.tag(context, unit, "user", user.id, tags)
         return {"User": full_user_shape(context, unit, user, tagged=bool(tags))}
@@ -186,9 +185,12 @@ def update_user(context: OperationContext, params: Params) -> Output:
 
 @operation("iam", "DeleteUser")
 def delete_user(context: OperationContext, params: Params) -> Output:
+    name = params["UserName"]
     with context.db.transaction() as unit:
-        user = find_user(context, unit, params["UserName"])
-        dependents = unit.users.dependents(user.id)
+        found = unit.users.with_dependents(context.caller.account_id, name)
+        if found is None:
+            raise common.no_such_entity("user", name)
+        user, dependents = found
         if dependents.blockers:
             raise common.delete_conflict(_DELETE_CONFLICTS[dependents.blockers[0]])
         if dependents.tagged:
