@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import psycopg
 import pytest
 
-from iamd.store import AccessKeyRecord, Database, DuplicateKey, ReferenceGone, UserRecord
+from iamd.store import (
+    AccessKeyRecord,
+    Database,
+    DuplicateKey,
+    ReferenceGone,
+    UnitOfWork,
+    UserRecord,
+)
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+T = TypeVar("T")
 
 
 
@@ -122,14 +132,13 @@ def test_writes_bump_the_state_version_by_themselves(db: Database) -> None:
     assert db.state_version() == version + 2
 
 
-def test_the_account_lock_makes_another_transaction_wait(db: Database) -> None:
-    """Quota checks count under this lock: on PostgreSQL a second transaction's lock waits
-    for the first to end; on SQLite the writers already take turns."""
+def _second_lock_waits_for(db: Database, take: Callable[[UnitOfWork], T]) -> T:
+    """Run ``take`` in a transaction that then stays open for 0.3 s while another
+    transaction asks for the account's lock; assert that the other one waited for the
+    first to end, and return what ``take`` returned."""
     import threading
     import time
 
-    with db.transaction() as unit:
-        unit.accounts.add("111122223333", None, NOW)
     order: list[str] = []
     locked = threading.Event()
 
@@ -142,43 +151,33 @@ def test_the_account_lock_makes_another_transaction_wait(db: Database) -> None:
     thread = threading.Thread(target=second)
     thread.start()
     with db.transaction() as unit:
-        unit.accounts.lock("111122223333")
+        taken = take(unit)
         locked.set()
         time.sleep(0.3)
         order.append("first")
     thread.join()
     assert order == ["first", "second"]
+    return taken
+
+
+def test_the_account_lock_makes_another_transaction_wait(db: Database) -> None:
+    """Quota checks count under this lock: on PostgreSQL a second transaction's lock waits
+    for the first to end; on SQLite the writers already take turns."""
+    with db.transaction() as unit:
+        unit.accounts.add("111122223333", None, NOW)
+    _second_lock_waits_for(db, lambda unit: unit.accounts.lock("111122223333"))
 
 
 @pytest.mark.parametrize("name", ["alice", "nobody"])
 def test_a_look_up_that_takes_the_account_lock_makes_another_transaction_wait(db: Database, name: str) -> None:
     """``lock_account`` on a look-up takes the quota lock in the same statement, whether
     or not the entity is there; the look-up's answer is the plain one's."""
-    import threading
-    import time
-
     with db.transaction() as unit:
         unit.accounts.add("111122223333", None, NOW)
         unit.users.add(UserRecord(id="AIDA1", account_id="111122223333", name="Alice", path="/", created_at=NOW))
-    order: list[str] = []
-    locked = threading.Event()
-
-    def second() -> None:
-        locked.wait()
-        with db.transaction() as unit:
-            unit.accounts.lock("111122223333")
-            order.append("second")
-
-    thread = threading.Thread(target=second)
-    thread.start()
-    with db.transaction() as unit:
-        user = unit.users.get_by_name("111122223333", name, lock_account=True)
-        entity = unit.attachments.entity("111122223333", "user", name, lock_account=True)
-        locked.set()
-        time.sleep(0.3)
-        order.append("first")
-    thread.join()
-    assert order == ["first", "second"]
+    user, entity = _second_lock_waits_for(db, lambda unit: (
+        unit.users.get_by_name("111122223333", name, lock_account=True),
+        unit.attachments.entity("111122223333", "user", name, lock_account=True)))
     assert (user.id if user else None) == (entity.id if entity else None) == ("AIDA1" if name == "alice" else None)
 
 

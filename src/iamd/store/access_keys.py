@@ -7,12 +7,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from iamd.store import schema
-from iamd.store.accounts import AccountRepository
 from iamd.store.attachments import modifiable_entity_id
-from iamd.store.base import Quota, Repository
+from iamd.store.base import Quota, QuotaRepository
 from iamd.store.prepared import Prepared
 from iamd.store.records import AccessKeyRecord, KeyOwner
 
@@ -37,11 +35,7 @@ _OWNER = Prepared(
     .where(_K.c.access_key_id == sa.bindparam("id")))
 
 
-class AccessKeyRepository(Repository):
-    def __init__(self, connection: Connection, accounts: AccountRepository) -> None:
-        super().__init__(connection)
-        self._accounts = accounts
-
+class AccessKeyRepository(QuotaRepository):
     def add(self, record: AccessKeyRecord, *, limit: int | None = None) -> None:
         """Add a key; ``DuplicateKey`` when its id is taken. With ``limit``, only while its
         owner (a user, or the account's root user) has fewer keys (``QuotaReached``),
@@ -54,11 +48,7 @@ class AccessKeyRepository(Repository):
             "status": record.status,
             "created_at": record.created_at,
         }
-        if limit is None:
-            self._insert(schema.access_keys, **values)
-        else:
-            self._accounts.lock(record.account_id)
-            self._insert_within(_KEYS_OF_OWNER, limit, schema.access_keys, **values)
+        self._add(schema.access_keys, values, _KEYS_OF_OWNER, limit)
 
     def get(self, access_key_id: str) -> AccessKeyRecord | None:
         row = _BY_ID.first(self.connection, {"id": access_key_id})

@@ -13,11 +13,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from iamd.store import schema
-from iamd.store.accounts import AccountRepository, joined_to_account_lock
-from iamd.store.base import DuplicateKey, Quota, Repository
+from iamd.store.accounts import joined_to_account_lock
+from iamd.store.base import DuplicateKey, Quota, QuotaRepository
 from iamd.store.prepared import Prepared
 
 # The table behind each kind of entity a policy can be attached to.
@@ -89,11 +88,7 @@ _ATTACHED_TO_ENTITY = Quota(sa.select(sa.func.count()).select_from(_A).where(
     _A.c.entity_kind == sa.bindparam("entity_kind"), _A.c.entity_id == sa.bindparam("entity_id")).scalar_subquery())
 
 
-class AttachmentRepository(Repository):
-    def __init__(self, connection: Connection, accounts: AccountRepository) -> None:
-        super().__init__(connection)
-        self._accounts = accounts
-
+class AttachmentRepository(QuotaRepository):
     # -- the entities ---------------------------------------------------------------
 
     def entity(self, account_id: str, kind: str, name: str, *, lock_account: bool = False) -> EntityRef | None:
@@ -122,11 +117,7 @@ class AttachmentRepository(Repository):
         values = {"account_id": account_id, "entity_kind": kind, "entity_id": entity_id,
                   "policy_arn": policy_arn, "attached_at": at}
         try:
-            if limit is None:
-                self._insert(schema.policy_attachments, **values)
-            else:
-                self._accounts.lock(account_id)
-                self._insert_within(_ATTACHED_TO_ENTITY, limit, schema.policy_attachments, **values)
+            self._add(schema.policy_attachments, values, _ATTACHED_TO_ENTITY, limit)
         except DuplicateKey:
             return False
         return True

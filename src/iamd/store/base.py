@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from iamd.store.prepared import Prepared
+
+if TYPE_CHECKING:
+    from iamd.store.accounts import AccountRepository
 
 # One prepared INSERT per dialect, table and set of columns.
 _INSERTS: dict[tuple[object, ...], Prepared] = {}
@@ -103,6 +107,24 @@ class Repository:
             if _is_foreign_key_violation(exc):
                 raise ReferenceGone(f"{table.name}: the row refers to one that is gone") from exc
             raise
+
+
+class QuotaRepository(Repository):
+    """A repository whose rows count against a quota of their account: it adds them
+    under the account's quota lock, which the unit of work's ``AccountRepository`` holds."""
+
+    def __init__(self, connection: Connection, accounts: AccountRepository) -> None:
+        super().__init__(connection)
+        self._accounts = accounts
+
+    def _add(self, table: sa.Table, values: Mapping[str, object], quota: Quota, limit: int | None) -> None:
+        """``_insert`` the row; with ``limit``, within ``quota`` (``_insert_within``),
+        after taking its account's (``values["account_id"]``) quota lock."""
+        if limit is None:
+            self._insert(table, **values)
+        else:
+            self._accounts.lock(str(values["account_id"]))
+            self._insert_within(quota, limit, table, **values)
 
 
 def _insert_unless_taken(dialect: str, table: sa.Table, within: Quota | None = None,

@@ -8,11 +8,10 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from iamd.store import schema
-from iamd.store.accounts import AccountRepository, joined_to_account_lock
-from iamd.store.base import DuplicateKey, Quota, Repository
+from iamd.store.accounts import joined_to_account_lock
+from iamd.store.base import DuplicateKey, Quota, QuotaRepository
 from iamd.store.prepared import Prepared
 from iamd.store.records import UserRecord
 
@@ -74,11 +73,7 @@ class UserDependents(NamedTuple):
     tagged: bool
 
 
-class UserRepository(Repository):
-    def __init__(self, connection: Connection, accounts: AccountRepository) -> None:
-        super().__init__(connection)
-        self._accounts = accounts
-
+class UserRepository(QuotaRepository):
     def add(self, record: UserRecord, *, limit: int | None = None) -> None:
         """Add a user; ``DuplicateKey`` when the name is taken in any case. With ``limit``,
         only while the account has fewer users (``QuotaReached``), counted under the
@@ -92,11 +87,7 @@ class UserRepository(Repository):
             "permissions_boundary_arn": record.permissions_boundary_arn,
             "created_at": record.created_at,
         }
-        if limit is None:
-            self._insert(schema.users, **values)
-        else:
-            self._accounts.lock(record.account_id)
-            self._insert_within(_USERS_OF_ACCOUNT, limit, schema.users, **values)
+        self._add(schema.users, values, _USERS_OF_ACCOUNT, limit)
 
     def get_by_name(self, account_id: str, name: str, *, lock_account: bool = False) -> UserRecord | None:
         """The account's user of that name (in any case); with ``lock_account``, found
