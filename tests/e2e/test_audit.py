@@ -222,7 +222,8 @@ def stored(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     with psycopg.connect(conninfo, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
     url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    args = ["--database-url", url]
+    # The master key goes to a data directory of the test's own, not ./iamd-data.
+    args = ["--database-url", url, "--data-dir", str(tmp_path_factory.mktemp("audit-pg"))]
     server = start_server(args, {"IAMD_ADMIN_TOKEN": ADMIN_TOKEN}, backend="postgres")
     engine = sa.create_engine(url)
     try:
