@@ -5,8 +5,8 @@ Run on purpose (not part of the test suite):
 
     .venv/bin/python bench/scale.py [--requests 400] [--postgres URL]
 
-One iamd server (``--ephemeral``, or a PostgreSQL database with ``--postgres``). An IAM
-user ``caller`` with three managed policies and an inline policy (wildcards, a
+Two iamd servers (``--ephemeral``, or PostgreSQL databases with ``--postgres``), one per
+account size. In each, an IAM user ``caller`` with three managed policies and an inline policy (wildcards, a
 condition, a Deny) makes the measured requests, signed with SigV4 by botocore over one
 keep-alive connection:
 
@@ -15,10 +15,10 @@ keep-alive connection:
 * ``ListUsers`` first page (10 users) and a page from the middle of the account (by the
   marker of the page before it); with 10 users both are the one page.
 
-Each is measured with 10 users in the account, then again after the account is grown to
-5,000 users, 1,000 roles and 1,500 customer managed policies (created through the API).
-The report gives p50 and p99 of each, and the ratio of the large account's p50 to the
-small one's.
+One account holds 10 users; the other is grown to 5,000 users, 1,000 roles and 1,500
+customer managed policies (created through the API). The two are measured in turns
+(``--batches``), so that a drift in the machine's speed weighs on both alike. The report
+gives p50 and p99 of each, and the ratio of the large account's p50 to the small one's.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import html
 import json
 import re
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -126,9 +127,9 @@ def middle_marker(caller: CallerConnection) -> str | None:
     return markers[len(markers) // 2] if markers else None
 
 
-def measure(caller: CallerConnection, requests: int) -> dict[str, list[float]]:
+def measure(caller: CallerConnection, requests: int, marker: str | None) -> dict[str, list[float]]:
+    """``requests`` of each kind; ``marker`` starts the middle page (``middle_marker``)."""
     out: dict[str, list[float]] = {"decision": [], "ListUsers first page": [], "ListUsers middle page": []}
-    marker = middle_marker(caller)
     middle = {"MaxItems": str(PAGE), **({"Marker": marker} if marker else {})}
     for _ in range(requests):
         for label, action, params in (
@@ -156,52 +157,72 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
+def start(url: str | None) -> tuple[subprocess.Popen[bytes], str]:
+    if url is None:
+        return start_iamd(ephemeral=True)
+    reset_postgres(url)
+    return start_iamd(database_url=url)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--postgres", help="a PostgreSQL URL naming a database of its own (dropped and created)")
+    parser.add_argument("--batches", type=int, default=10, help="turns taken by the two servers")
+    parser.add_argument("--postgres", help=(
+        "a PostgreSQL URL naming a database of its own (dropped and created); the small "
+        "account's server uses the same name with _small appended"))
     parser.add_argument("--users", type=int, default=5000)
     parser.add_argument("--roles", type=int, default=1000)
     parser.add_argument("--policies", type=int, default=1500)
     args = parser.parse_args()
-    if args.postgres:
-        reset_postgres(args.postgres)
-        process, endpoint = start_iamd(database_url=args.postgres)
-    else:
-        process, endpoint = start_iamd(ephemeral=True)
+    # Two servers, one per account size, measured in turns: this machine's speed drifts
+    # from one minute to the next, and measuring one size after the other would measure
+    # the drift with it.
+    servers = [start(f"{args.postgres}_small" if args.postgres else None), start(args.postgres)]
     try:
-        root = Connection(endpoint)
-        key, secret = set_up_caller(root)
-        grow(root, 9, 0, 0)  # 10 users with the caller
-        caller = CallerConnection(endpoint, key, secret)
-        measure(caller, 20)  # warm-up
-        small = measure(caller, args.requests)
-        started = time.perf_counter()
-        grow_more = (args.users - 10, args.roles, args.policies)
-        for n in range(9, 9 + grow_more[0]):
-            root.call("CreateUser", UserName=f"member-{n:05d}", Path="/staff/")
-        grow(root, 0, args.roles, args.policies - len(CALLER_POLICIES))  # the caller holds 3
-        grown_in = time.perf_counter() - started
-        time.sleep(5)  # let the audit writer finish recording the growth
-        if args.postgres:
-            # Planner statistics as autovacuum's analyze leaves them a minute later: right
-            # after a bulk load they still describe the empty tables.
-            analyze(args.postgres)
-        # A new connection: the server closes keep-alive connections idle that long.
-        caller = CallerConnection(endpoint, key, secret)
-        measure(caller, 20)
-        large = measure(caller, args.requests)
+        accounts: list[tuple[str, str, str]] = []  # endpoint, the caller's key id and secret
+        callers: list[tuple[CallerConnection, str | None]] = []
+        grown_in = 0.0
+        for size, (_process, endpoint) in zip(("small", "large"), servers, strict=True):
+            root = Connection(endpoint)
+            key, secret = set_up_caller(root)
+            grow(root, 9, 0, 0)  # 10 users with the caller
+            if size == "large":
+                started = time.perf_counter()
+                grow(root, 0, args.roles, args.policies - len(CALLER_POLICIES))  # the caller holds 3
+                for n in range(9, args.users - 1):
+                    root.call("CreateUser", UserName=f"member-{n:05d}", Path="/staff/")
+                grown_in = time.perf_counter() - started
+                time.sleep(5)  # let the audit writer finish recording the growth
+                if args.postgres:
+                    # Planner statistics as autovacuum's analyze leaves them a minute later:
+                    # right after a bulk load they still describe the empty tables.
+                    analyze(args.postgres)
+            accounts.append((endpoint, key, secret))
+        # New connections: the servers close keep-alive connections idle as long as a build.
+        for endpoint, key, secret in accounts:
+            caller = CallerConnection(endpoint, key, secret)
+            callers.append((caller, middle_marker(caller)))
+        small: dict[str, list[float]] = {}
+        large: dict[str, list[float]] = {}
+        for caller, marker in callers:
+            measure(caller, 20, marker)  # warm-up
+        for _ in range(args.batches):
+            for results, (caller, marker) in zip((small, large), callers, strict=True):
+                for label, values in measure(caller, max(1, args.requests // args.batches), marker).items():
+                    results.setdefault(label, []).extend(values)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        for process, _endpoint in servers:
+            process.terminate()
+            process.wait(timeout=30)
     backend = "PostgreSQL" if args.postgres else "SQLite (--ephemeral)"
     print(f"Scale, {backend}: {args.requests} requests of each kind per size; the large account "
           f"({args.users:,} users, {args.roles:,} roles, {args.policies:,} policies) was built in {grown_in:.0f} s")
     print()
     print("| request | 10 users p50 ms | p99 ms | large p50 ms | p99 ms | large / small (p50) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for label in small:
-        s50, s99 = statistics.median(small[label]), pct(small[label], 0.99)
+    for label, values in small.items():
+        s50, s99 = statistics.median(values), pct(values, 0.99)
         l50, l99 = statistics.median(large[label]), pct(large[label], 0.99)
         print(f"| {label} | {s50:.2f} | {s99:.2f} | {l50:.2f} | {l99:.2f} | {l50 / s50:.2f}x |")
 
