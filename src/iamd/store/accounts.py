@@ -66,8 +66,9 @@ class AccountRepository(Repository):
 
         On PostgreSQL at READ COMMITTED, a statement that waited for a lock still sees the
         rows of its start: what it found may be out of date, as a look-up made before
-        taking the lock would be. Counts against a quota are made afterwards, in a
-        statement of their own, so that they see every row committed before the lock."""
+        taking the lock would be. Counts against a quota are made by a later statement
+        (the INSERT within the quota, or ``quota_reached``'s count), which sees every row
+        committed before the lock was granted."""
         params = {**params, "account_id": account_id}
         if not self._locks_rows or account_id in self._locked:
             return find.first(self.connection, params)

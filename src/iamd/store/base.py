@@ -62,26 +62,6 @@ class Repository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def _insert_within(self, quota: Quota, limit: int, table: sa.Table, **values: object) -> None:
-        """``_insert`` a row only while ``quota`` counts fewer than ``limit`` rows; else
-        ``QuotaReached``. The count is made by the INSERT itself, so on PostgreSQL the
-        caller must hold the account's quota lock (``AccountRepository.lock``): at READ
-        COMMITTED a statement sees every row committed before it started, and the lock
-        keeps other transactions from adding rows until this one ends.
-
-        A row not added was either over the quota or a duplicate: the count is made again
-        to tell which."""
-        dialect = self.connection.dialect.name
-        key = (dialect, table, tuple(values), quota)
-        insert = _INSERTS.get(key)
-        if insert is None:
-            statement = _insert_unless_taken(dialect, table, within=quota, columns=tuple(values))
-            insert = _INSERTS.setdefault(key, Prepared(statement))
-        if self._run_insert(insert, table, {**values, "quota_limit": limit}) == 0:
-            if quota.recount.scalar(self.connection, values) >= limit:
-                raise QuotaReached(f"{table.name}: the quota of {limit} is reached")
-            raise DuplicateKey(f"{table.name}: a row with the same key exists")
-
     def _insert(self, table: sa.Table, **values: object) -> None:
         """Insert a row; a row with the same key (any unique constraint) raises
         ``DuplicateKey``, a row whose parent is gone ``ReferenceGone``.
@@ -125,6 +105,26 @@ class QuotaRepository(Repository):
         else:
             self._accounts.lock(str(values["account_id"]))
             self._insert_within(quota, limit, table, **values)
+
+    def _insert_within(self, quota: Quota, limit: int, table: sa.Table, **values: object) -> None:
+        """``_insert`` a row only while ``quota`` counts fewer than ``limit`` rows; else
+        ``QuotaReached``. The count is made by the INSERT itself, under the account's quota
+        lock (``_add`` takes it): at READ COMMITTED a statement sees every row committed
+        before it started, and the lock keeps other transactions from adding rows until
+        this one ends.
+
+        A row not added was either over the quota or a duplicate: the count is made again
+        to tell which."""
+        dialect = self.connection.dialect.name
+        key = (dialect, table, tuple(values), quota)
+        insert = _INSERTS.get(key)
+        if insert is None:
+            statement = _insert_unless_taken(dialect, table, within=quota, columns=tuple(values))
+            insert = _INSERTS.setdefault(key, Prepared(statement))
+        if self._run_insert(insert, table, {**values, "quota_limit": limit}) == 0:
+            if quota.recount.scalar(self.connection, values) >= limit:
+                raise QuotaReached(f"{table.name}: the quota of {limit} is reached")
+            raise DuplicateKey(f"{table.name}: a row with the same key exists")
 
 
 def _insert_unless_taken(dialect: str, table: sa.Table, within: Quota | None = None,
