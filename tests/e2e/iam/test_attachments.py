@@ -220,3 +220,34 @@ def test_aws_cli_attach_role_policy(server: RunningServer, iam: Any) -> None:
     )
     assert iam.list_attached_role_policies(RoleName="cli-role")["AttachedPolicies"] == [
         {"PolicyName": "ReadOnlyAccess", "PolicyArn": READ_ONLY}]
+
+
+def test_changes_by_name_reach_only_the_entity_that_now_has_the_name(iam: Any) -> None:
+    """DetachUserPolicy, DeleteUserPolicy and DeleteAccessKey find the user inside their
+    own statement: a user deleted and created again under the same name (another id) has
+    none of the old one's policies or keys, and an ARN of another partition is refused."""
+    iam.create_user(UserName="phoenix")
+    iam.attach_user_policy(UserName="phoenix", PolicyArn=ADMIN)
+    iam.put_user_policy(UserName="phoenix", PolicyName="inline", PolicyDocument=TEXT)
+    key_id = iam.create_access_key(UserName="phoenix")["AccessKey"]["AccessKeyId"]
+    other_partition = ADMIN.replace("arn:aws:", "arn:aws-cn:")
+    assert error_of(iam.detach_user_policy, UserName="phoenix", PolicyArn=other_partition) == (
+        "InvalidInput", 400, f"ARN {other_partition} is not valid: the account is in partition aws.")
+    assert [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName="phoenix")["AttachedPolicies"]] == [ADMIN]
+    iam.detach_user_policy(UserName="PHOENIX", PolicyArn=ADMIN)
+    iam.delete_user_policy(UserName="Phoenix", PolicyName="inline")
+    iam.delete_access_key(UserName="phoenix", AccessKeyId=key_id)
+    iam.delete_user(UserName="phoenix")
+    iam.create_user(UserName="Phoenix")
+    assert error_of(iam.detach_user_policy, UserName="phoenix", PolicyArn=ADMIN) == (
+        "NoSuchEntity", 404, f"Policy {ADMIN} was not found.")
+    assert error_of(iam.delete_user_policy, UserName="phoenix", PolicyName="inline") == (
+        "NoSuchEntity", 404, "The user policy with name inline cannot be found.")
+    assert error_of(iam.delete_access_key, UserName="phoenix", AccessKeyId=key_id) == (
+        "NoSuchEntity", 404, f"The Access Key with id {key_id} cannot be found.")
+    iam.delete_user(UserName="phoenix")
+    for call, params in ((iam.detach_user_policy, {"PolicyArn": ADMIN}),
+                         (iam.delete_user_policy, {"PolicyName": "inline"}),
+                         (iam.delete_access_key, {"AccessKeyId": key_id})):
+        assert error_of(call, UserName="phoenix", **params) == (
+            "NoSuchEntity", 404, "The user with name phoenix cannot be found.")
