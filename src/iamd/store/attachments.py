@@ -70,8 +70,10 @@ def entity_by_name(kind: str) -> sa.Select[Any]:
 
 _A = schema.policy_attachments
 # Statements built once: building a statement costs more than running it on SQLite.
-_ENTITY_BY_NAME = {kind: Prepared(entity_by_name(kind)) for kind in _TABLES}
-_ENTITY_BY_NAME_LOCKING_ACCOUNT = {
+# An entity by account and lowercased name; the same, taking the account's quota lock (the
+# users repository shares them).
+ENTITY_BY_NAME = {kind: Prepared(entity_by_name(kind)) for kind in _TABLES}
+ENTITY_BY_NAME_LOCKING_ACCOUNT = {
     kind: Prepared(joined_to_account_lock(t, t.c.name_lower == sa.bindparam("name_lower")))
     for kind, t in _TABLES.items()
 }
@@ -98,9 +100,9 @@ class AttachmentRepository(QuotaRepository):
         params = {"account_id": account_id, "name_lower": name.lower()}
         if lock_account:
             row = self._accounts.lock_and_find(
-                account_id, _ENTITY_BY_NAME[kind], _ENTITY_BY_NAME_LOCKING_ACCOUNT[kind], params)
+                account_id, ENTITY_BY_NAME[kind], ENTITY_BY_NAME_LOCKING_ACCOUNT[kind], params)
         else:
-            row = _ENTITY_BY_NAME[kind].first(self.connection, params)
+            row = ENTITY_BY_NAME[kind].first(self.connection, params)
         return None if row is None else entity_from_row(kind, row)
 
     def set_boundary(self, kind: str, entity_id: str, policy_arn: str | None) -> None:

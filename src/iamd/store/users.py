@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from iamd.store import schema
-from iamd.store.accounts import joined_to_account_lock
+from iamd.store.attachments import ENTITY_BY_NAME, ENTITY_BY_NAME_LOCKING_ACCOUNT
 from iamd.store.base import DuplicateKey, Quota, QuotaRepository
 from iamd.store.prepared import Prepared
 from iamd.store.records import UserRecord
@@ -26,9 +26,7 @@ _DEPENDENTS: tuple[tuple[str, sa.Table], ...] = (
 
 _t = schema.users
 # Statements built once: building a statement costs more than running it on SQLite.
-_BY_NAME = Prepared(sa.select(_t).where(_t.c.account_id == sa.bindparam("account_id"),
-                                        _t.c.name_lower == sa.bindparam("name_lower")))
-_BY_NAME_LOCKING_ACCOUNT = Prepared(joined_to_account_lock(_t, _t.c.name_lower == sa.bindparam("name_lower")))
+_BY_NAME, _BY_NAME_LOCKING_ACCOUNT = ENTITY_BY_NAME["user"], ENTITY_BY_NAME_LOCKING_ACCOUNT["user"]
 _BY_ID = Prepared(sa.select(_t).where(_t.c.id == sa.bindparam("id")))
 _DELETE = Prepared(_t.delete().where(_t.c.id == sa.bindparam("id")), row_param="id")
 _USERS_OF_ACCOUNT = Quota(sa.select(sa.func.count()).select_from(_t).where(
